@@ -155,10 +155,12 @@ class Snapshot(_JSONMixin):
     retrieved_at: str = ""
     litsynth_version: str = ""
     query_digest: str = ""
+    unresolved_includes: tuple[str, ...] = ()
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Snapshot":
         data = dict(data)
+        data["unresolved_includes"] = tuple(data.get("unresolved_includes") or ())
         data["records"] = _tuple_of(Record, data.get("records"))
         data["queries"] = tuple(data.get("queries") or ())
         data["providers"] = tuple(data.get("providers") or ())

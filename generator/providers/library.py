@@ -1,0 +1,176 @@
+"""The ``library`` provider: local corpus files searched with BM25.
+
+``Library.load(paths)`` reads every file (formats in
+:mod:`generator.providers.library_readers`), drops repeated record ids (first kept), and
+indexes ``title + " " + abstract`` with bm25s (Lucene BM25, k1=1.5, b=0.75; PyStemmer
+English stemmer; bm25s' English stop-word list). The index keeps token ids only; the text
+lives once, in the records.
+
+Warnings (skipped lines, truncated files, repeated ids) are logged on the
+``generator.providers.library`` logger and collected in :attr:`Library.warnings` so that
+the build can show them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from generator.models import Record
+from generator.providers.library_readers import ALLOWED_FORMATS, read_corpus
+from generator.records import identity_keys, parse_identifier
+
+__all__ = ["Library", "RRF_K", "ALLOWED_FORMATS"]
+
+logger = logging.getLogger("generator.providers.library")
+
+#: Reciprocal-rank-fusion constant: score(d) = Σ_q 1 / (RRF_K + rank_q(d)), ranks from 1.
+#: k = 60 is the value of Cormack, Clarke & Büttcher, "Reciprocal rank fusion outperforms
+#: Condorcet and individual rank learning methods", SIGIR 2009.
+RRF_K = 60
+
+
+class Library:
+    """Records from local corpus files, searchable by BM25 and addressable by identity key.
+
+    Attributes: ``name`` (``"library"``), ``records`` (tuple of :class:`Record`, in load
+    order, ids unique), ``warnings`` (list of ``path:line: message`` strings).
+    Implements the :class:`generator.providers.Provider` protocol.
+    """
+
+    name = "library"
+
+    def __init__(self, records: Iterable[Record], warnings: list[str] | None = None):
+        """Index ``records``; a record whose ``id`` was already seen is dropped with a warning.
+
+        ``warnings`` are earlier messages (from the readers) to keep in :attr:`warnings`.
+        """
+        self.warnings: list[str] = list(warnings or [])
+        kept: list[Record] = []
+        seen: set[str] = set()
+        for record in records:
+            if record.id in seen:
+                self._warn(f"duplicate record id {record.id} — kept the first one loaded")
+                continue
+            seen.add(record.id)
+            kept.append(record)
+        self.records: tuple[Record, ...] = tuple(kept)
+        self._by_key: dict[str, Record] = {}
+        for record in self.records:
+            for key in identity_keys(record):
+                self._by_key.setdefault(key, record)
+        # Year 0 marks "unknown": such records pass every `since` filter.
+        self._years = np.fromiter((r.year or 0 for r in self.records), dtype=np.int32, count=len(self.records))
+        self._tokenizer = None
+        self._bm25 = None
+        if self.records:
+            self._build_index()
+
+    @classmethod
+    def load(cls, paths: Sequence[Path | str]) -> "Library":
+        """Read every file in ``paths`` (in order) and index their records.
+
+        Raises :class:`generator.errors.CorpusError` for a missing file, an unknown
+        extension (the message lists the allowed formats) or a file unusable as a whole;
+        problems with single entries become :attr:`warnings`. A repeated record id (within
+        a file or across files) keeps the first record.
+        """
+        warnings: list[str] = []
+
+        def warn(message: str) -> None:
+            logger.warning(message)
+            warnings.append(message)
+
+        records: list[Record] = []
+        seen: set[str] = set()
+        for raw_path in paths:
+            path = Path(raw_path)
+            count = 0
+            for record in read_corpus(path, warn):
+                if record.id in seen:
+                    warn(f"{path}: duplicate record id {record.id} — kept the first one loaded")
+                    continue
+                seen.add(record.id)
+                records.append(record)
+                count += 1
+            if count == 0:
+                warn(f"{path}: no records loaded from this file")
+        return cls(records, warnings)
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def _warn(self, message: str) -> None:
+        logger.warning(message)
+        self.warnings.append(message)
+
+    def _build_index(self) -> None:
+        import bm25s
+        import Stemmer
+        from bm25s.tokenization import Tokenizer
+
+        self._tokenizer = Tokenizer(stopwords="en", stemmer=Stemmer.Stemmer("english"))
+        # A generator, not a list, so the concatenated texts never exist all at once.
+        texts = (f"{r.title} {r.abstract or ''}" for r in self.records)
+        tokens = self._tokenizer.tokenize(
+            texts, update_vocab=True, return_as="tuple", show_progress=False, length=len(self.records)
+        )
+        self._bm25 = bm25s.BM25()
+        self._bm25.index(tokens, show_progress=False)
+
+    def _scores(self, query: str) -> np.ndarray | None:
+        """BM25 score of every record for ``query`` (shape ``(len(records),)``), or ``None``
+        when no query term is in the index."""
+        ids = self._tokenizer.tokenize(
+            [query], update_vocab=False, return_as="ids", show_progress=False, allow_empty=False
+        )[0]
+        if not ids:
+            return None
+        return self._bm25.get_scores_from_ids(ids)
+
+    def search(self, queries: tuple[str, ...], since: int | None, max_records: int) -> list[Record]:
+        """Records matching any of ``queries``, best first, at most ``max_records``.
+
+        Each query ranks the records with a positive BM25 score whose year is ``>= since``
+        (records of unknown year are kept; ``since=None`` keeps all); the per-query
+        rankings are merged by reciprocal-rank fusion with k = :data:`RRF_K` (Cormack et
+        al. 2009). Ties keep load order. Returns ``[]`` for no queries, ``max_records <=
+        0`` or an empty library.
+        """
+        if max_records <= 0 or not self.records or self._bm25 is None:
+            return []
+        eligible = np.ones(len(self.records), dtype=bool)
+        if since is not None:
+            eligible = (self._years == 0) | (self._years >= since)
+        fused = np.zeros(len(self.records), dtype=np.float64)
+        for query in queries:
+            if not isinstance(query, str) or not query.strip():
+                continue
+            scores = self._scores(query)
+            if scores is None:
+                continue
+            candidates = np.flatnonzero((scores > 0) & eligible)
+            ranked = candidates[np.argsort(-scores[candidates], kind="stable")]
+            fused[ranked] += 1.0 / (RRF_K + np.arange(1, len(ranked) + 1))
+        hits = np.flatnonzero(fused > 0)
+        best = hits[np.argsort(-fused[hits], kind="stable")][:max_records]
+        return [self.records[i] for i in best]
+
+    def lookup(self, key: str) -> Record | None:
+        """The record with identity key ``key``, or ``None``.
+
+        Keys are those of :func:`generator.records.identity_keys`: ``arxiv:<id>``,
+        ``doi:<doi>`` (including the DataCite DOI ``10.48550/arXiv.<id>``), ``lib:<id>``.
+        ``key`` is normalised first (``arXiv:2505.09388v2`` and ``doi:10.1/ABC`` work).
+        When several records share a key the first loaded is returned.
+        """
+        if not isinstance(key, str) or not key.strip():
+            return None
+        text = key.strip()
+        for candidate in (parse_identifier(text), text):
+            if candidate and candidate in self._by_key:
+                return self._by_key[candidate]
+        return None
