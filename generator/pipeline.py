@@ -147,9 +147,6 @@ def build(options: Options) -> Report:
                 report.warnings.append(message)
             syntheses.append(data)
             report.built.append(q.slug)
-        lib = sources.library()
-        if lib is not None:
-            report.warnings.extend(getattr(lib, "warnings", []))
     finally:
         sources.close()
     files = render.render_site(syntheses, site_name=_site_name(options.root), failures=report.failed)

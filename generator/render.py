@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import jinja2
+import markupsafe
 
 from generator.models import VERDICTS
 
@@ -101,9 +102,11 @@ def environment(templates: Path = TEMPLATES) -> jinja2.Environment:
     return env
 
 
-def _json_script(value) -> str:
-    # JSON inside <script> must not contain "</" or "<!--"; escape every "<".
-    return json.dumps(value, ensure_ascii=False, sort_keys=True).replace("<", "\\u003c")
+def _json_script(value) -> markupsafe.Markup:
+    # JSON inside <script> must not contain "</" or "<!--"; escape every "<" (and ">", "&"
+    # so that the same text is also safe in YAML front matter and HTML attributes).
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return markupsafe.Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 
 def verdict_mix(data: dict) -> dict[str, int]:

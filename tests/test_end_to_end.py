@@ -129,7 +129,7 @@ def test_claims_are_complete_sentences_of_their_source(built):
             text = claim["text"]
             assert re.search(r"[.!?][\"')\]]*$", text), f"cut claim: {text!r}"
             assert text[0].isupper() or text[0].isdigit() or text[0] in "$\"'(", text
-            assert text.count("$") % 2 == 0, text
+            assert re.sub(r"\\\$", "", text).count("$") % 2 == 0, text  # \$ is a literal dollar
             assert text in " ".join(abstracts[claim["record_id"]].split()), text
 
 
