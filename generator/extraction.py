@@ -1,0 +1,233 @@
+"""Claim extraction: the finding-bearing sentences of an abstract become :class:`Claim`s.
+
+Pure and deterministic. A claim is always one whole sentence of the abstract as
+:func:`generator.text.sentence_spans` finds it — never cut, never rewritten except that
+runs of whitespace become one space — so LaTeX, numbers, negations and hedges survive.
+
+Decisions (cue lists are this project's own, written for ML/NLP and biomedical
+abstracts):
+
+* A sentence is a *finding* when its cue score (:func:`cue_score`) is positive: result
+  verbs (show, find, demonstrate, reveal, outperform, improve, achieve, reduce, …) that are
+  not purpose infinitives ("to improve"), "results show/indicate", "we observe",
+  significance adverbs, reported negative results ("did not …"), comparatives and
+  numbers with units.
+* Background sentences (``Recent…``, ``have shown``, ``has become``, ``remains a
+  challenge``, ``LLMs have achieved …``) are never claims: they report others' findings or
+  motivation, even when they contain a result verb.
+* Method/aim sentences (``we propose``, ``this paper``, ``our approach``, ``we
+  release``) are claims only when they *also* carry a real finding cue of at least
+  :data:`METHOD_MIN_SCORE` — "We propose X, which improves Y by 5%" is a claim (the
+  finding cue wins), "We propose X to improve Y" is not. Code/URL sentences never are.
+* A comparative or a count alone is description; a finding needs a result verb, a
+  strong cue, an "X-er than Y" comparison or a measured number (%, x, ms, …).
+* In the first third of an abstract (3+ sentences) a sentence needs a first-person result
+  ("we find …") or a strong cue ("results show …", "significantly"), because that is
+  where motivation and others' results live.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from generator import text as T
+from generator.models import Claim, Record
+
+__all__ = ["extract_claims", "curated_claim", "cue_score", "claim_id", "is_complete_sentence",
+           "MIN_WORDS", "MAX_WORDS", "METHOD_MIN_SCORE"]
+
+MIN_WORDS = 6
+MAX_WORDS = 80
+# A method sentence needs a result verb (2) plus one more cue, or two result verbs.
+METHOD_MIN_SCORE = 3.0
+
+_RESULT_VERB = re.compile(
+    r"(?<!\bto )(?<!\bto be )\b(?:"
+    r"show(?:s|ed|n)?|find(?:s)?|found|demonstrat(?:e|es|ed)|reveal(?:s|ed)?|"
+    r"outperform(?:s|ed)?|underperform(?:s|ed)?|improv(?:e|es|ed)|achiev(?:e|es|ed)|"
+    r"reduc(?:e|es|ed)|increas(?:e|es|ed)|decreas(?:e|es|ed)|surpass(?:es|ed)?|"
+    r"yield(?:s|ed)?|lead(?:s)? to|led to|result(?:s|ed)? in|indicat(?:e|es|ed)|"
+    r"confirm(?:s|ed)?|exceed(?:s|ed)?|boost(?:s|ed)?|cut(?:s)?|lower(?:s|ed)|rais(?:es|ed)|"
+    r"degrad(?:e|es|ed)|hurt(?:s)?|harm(?:s|ed)|impair(?:s|ed)|enhanc(?:e|es|ed)|"
+    r"correlat(?:e|es|ed)|associated with|match(?:es|ed)|attain(?:s|ed)|reach(?:es|ed)|"
+    r"fail(?:s|ed)? to|doubl(?:e|es|ed)|prefer(?:s|red)|halv(?:e|es|ed)|narrow(?:s|ed)|clos(?:e|es|ed) the gap|"
+    r"remain(?:s|ed)? (?:robust|competitive|stable)|generaliz(?:e|es)|generalis(?:e|es)"
+    r")\b",
+    re.I,
+)
+_STRONG = re.compile(
+    r"\b(?:significantly|consistently|substantially|markedly|dramatically|considerably|"
+    r"statistically significant|new state of the art|on par with|"
+    r"did not|didn't|no significant|not significantly|"
+    r"we (?:observe|observed|find|found|show|demonstrate)|(?:results|experiments|analyses|"
+    r"analysis|evaluations?|findings) (?:show|shows|indicate|indicates|demonstrate|"
+    r"demonstrates|reveal|reveals|suggest|suggests|confirm|confirms|highlight|highlights))\b",
+    re.I,
+)
+_COMPARATIVE = re.compile(
+    r"\b(?:better|worse|higher|lower|faster|slower|fewer|more \w+ than|less \w+ than|"
+    r"greater|smaller|larger|superior|inferior|compared (?:to|with)|relative to|than)\b",
+    re.I,
+)
+_THAN = re.compile(r"\b(?:\w+er|more \w+|less \w+|fewer \w+) than\b", re.I)
+_FIRST_PERSON = re.compile(r"\b(?:we|our|us)\b", re.I)
+_MEASURE_UNITS = {"%", "x", "pp", "ms", "s", "min", "h", "d", "gb", "mb", "tb", "$"}
+_METHOD = re.compile(
+    r"\b(?:we (?:propose|introduce|present|design|develop|release|describe|build|construct|"
+    r"create|curate|collect|formulate|investigate|explore|study|examine|analy[sz]e|aim|"
+    r"focus|address|tackle|define|extend|adapt|leverage|employ|use|apply|train|fine-tune|"
+    r"conduct|evaluate|benchmark|open-source|provide|offer)|this (?:paper|work|study|article|"
+    r"report|survey)|in this (?:paper|work|study|article)|our (?:approach|method|framework|"
+    r"model|system|pipeline|goal|aim)|to this end|the goal of|we aim|aims? to)\b",
+    re.I,
+)
+_NEVER = re.compile(
+    r"https?://|www\.|github\.com|huggingface\.co|\b(?:code|data|dataset|models?|weights|"
+    r"resources|benchmark)\b[^.]{0,40}\b(?:is|are|will be|has been|have been) (?:publicly )?"
+    r"(?:available|released|open-sourced)|\bavailable at\b|\bwe (?:will )?(?:release|open-source)\b",
+    re.I,
+)
+_BACKGROUND = re.compile(
+    r"^(?:recent(?:ly)?\b|in recent years\b|over the past\b|existing\b|traditional\b|prior\b|"
+    r"previous\b|current\b|conventional\b)"
+    r"|(?<!\bwe )\b(?:have|has) (?:been )?(?:\w+ly )?(?:shown|demonstrated|achieved|gained|"
+    r"attracted|become|emerged|revolutioni[sz]ed|transformed|made|seen|enabled|advanced|"
+    r"improved|driven|reshaped|exhibited|displayed)\b"
+    r"|\bremains? (?:a |an )?(?:\w+ )?(?:challenge|challenging|open|unclear|limited|difficult|"
+    r"underexplored|unexplored|elusive|poorly understood|largely unknown)"
+    r"|^however,.*\bremains?\b"
+    r"|\bplays? (?:an? )?(?:important|crucial|key|vital|central|critical) role\b"
+    r"|^(?:\w+ ){0,6}(?:is|are) (?:increasingly|widely)\b",
+    re.I,
+)
+_START_OK = re.compile(r"^[A-Z0-9$\"'“‘(\[]")
+_END_OK = re.compile(r"[.!?][\"'”’)\]]*$")
+_WORD = re.compile(r"\S+")
+
+
+def claim_id(scope: str, text: str) -> str:
+    """Stable claim id: ``"c-" + sha256(f"{scope}|{normalised}")[:12]``.
+
+    ``scope`` is the record id for extracted claims and ``"curated"`` for curated ones;
+    ``normalised`` is the text with whitespace runs collapsed and case folded.
+    """
+    normalised = " ".join(text.split()).casefold()
+    return "c-" + hashlib.sha256(f"{scope}|{normalised}".encode()).hexdigest()[:12]
+
+
+def is_complete_sentence(sentence: str) -> bool:
+    """True when ``sentence`` can be shown as a claim on its own.
+
+    Starts with an upper-case letter, digit, ``$``, quote or bracket; ends with ``.``,
+    ``!`` or ``?`` (optionally followed by a closing quote/bracket); has
+    :data:`MIN_WORDS`–:data:`MAX_WORDS` words; every LaTeX ``$`` is paired.
+    """
+    s = sentence.strip()
+    if not s or not _START_OK.match(s) or not _END_OK.search(s):
+        return False
+    words = len(_WORD.findall(s))
+    if words < MIN_WORDS or words > MAX_WORDS:
+        return False
+    return T.balanced_math(s)
+
+
+def cue_score(sentence: str) -> float:
+    """Finding-cue strength of one sentence (0 = no finding cue).
+
+    result verb (not a purpose infinitive): 2 each, at most 2 counted; strong cue
+    (significantly, consistently, "results show", "we find", …): 1, at most 2;
+    comparative: 1; each number with a measurement unit (%, x, ms, …): 1, any other
+    number with a unit word: 0.5, numbers counted at most 3. Own weights, chosen so that
+    one result verb alone already makes a finding.
+    """
+    score = 2.0 * min(2, len(_RESULT_VERB.findall(sentence)))
+    score += min(2, len(_STRONG.findall(sentence)))
+    if _COMPARATIVE.search(sentence):
+        score += 1.0
+    num = 0.0
+    for q in T.quantities(sentence):
+        if q.unit in _MEASURE_UNITS:
+            num += 1.0
+        elif q.unit:
+            num += 0.5
+    return score + min(3.0, num)
+
+
+def _has_core_cue(sentence: str) -> bool:
+    """A result verb, a strong cue, an "X-er than" comparison or a measured number."""
+    return bool(
+        _RESULT_VERB.search(sentence)
+        or _STRONG.search(sentence)
+        or _THAN.search(sentence)
+        or any(q.unit in _MEASURE_UNITS for q in T.quantities(sentence))
+    )
+
+
+def _finding_score(sentence: str, index: int, total: int) -> float:
+    """Cue score after the background/method rules (0 = not a claim)."""
+    if _NEVER.search(sentence) or _BACKGROUND.search(sentence):
+        return 0.0
+    if not _has_core_cue(sentence):
+        return 0.0  # a comparative or a count alone describes, it does not report
+    score = cue_score(sentence)
+    if total >= 3 and index < total / 3:
+        # Motivation lives here: only "we find …" or "results show …" count as findings.
+        own = _FIRST_PERSON.search(sentence) and _RESULT_VERB.search(sentence)
+        if not (own or _STRONG.search(sentence)):
+            return 0.0
+    if _METHOD.search(sentence) and score < METHOD_MIN_SCORE:
+        return 0.0
+    return score
+
+
+def extract_claims(record: Record, *, max_claims: int = 8) -> list[Claim]:
+    """The finding-bearing sentences of ``record.abstract`` as claims, in sentence order.
+
+    Each claim's text is one complete sentence of the abstract (whitespace collapsed),
+    ``origin="extracted"``, ``record_id=record.id``, ``sentence_index`` its index in
+    :func:`generator.text.sentence_spans`, ``hedged`` from :func:`generator.text.is_hedged`.
+    When more than ``max_claims`` sentences qualify, the highest cue scores are kept
+    (ties: earlier first). A record without text gives ``[]``. Never raises.
+    """
+    if not record.text_available or max_claims <= 0:
+        return []
+    abstract = record.abstract or ""
+    spans = T.sentence_spans(abstract)
+    scored: list[tuple[float, int, str]] = []
+    for i, (s, e) in enumerate(spans):
+        sentence = " ".join(abstract[s:e].split())
+        if not is_complete_sentence(sentence):
+            continue
+        score = _finding_score(sentence, i, len(spans))
+        if score > 0:
+            scored.append((score, i, sentence))
+    kept = sorted(scored, key=lambda x: (-x[0], x[1]))[:max_claims]
+    kept.sort(key=lambda x: x[1])
+    return [
+        Claim(
+            id=claim_id(record.id, sentence),
+            text=sentence,
+            origin="extracted",
+            record_id=record.id,
+            sentence_index=i,
+            hedged=T.is_hedged(sentence),
+        )
+        for _, i, sentence in kept
+    ]
+
+
+def curated_claim(text: str, cites: tuple[str, ...] = ()) -> Claim:
+    """A researcher-written claim from a question file: ``origin="curated"``, id from
+    ``curated|<normalised text>``, ``cites`` as given (identifier strings), text with
+    whitespace collapsed, ``hedged`` detected."""
+    clean = " ".join(text.split())
+    return Claim(
+        id=claim_id("curated", clean),
+        text=clean,
+        origin="curated",
+        record_id=None,
+        sentence_index=None,
+        hedged=T.is_hedged(clean),
+        cites=tuple(cites),
+    )

@@ -1,0 +1,801 @@
+"""Text features for claim extraction and verification: sentences, tokens, numbers,
+negation, hedges and direction words.
+
+Everything here is pure and deterministic. Offsets always refer to the string the caller
+passed in, so ``text[start:end]`` is verbatim source text.
+
+Word lists (stopwords, research boilerplate words, generic acronyms, negation cues,
+hedge cues, direction/antonym pairs, self-reference phrases, number words) are this
+project's own lists, written for NLP/ML and biomedical abstracts; they are not copied
+from NLTK, spaCy or any other package. Stemming is the Snowball English stemmer via
+PyStemmer; sentence splitting is pysbd (rule-based, "Golden Rules" set) plus the merge
+rules in :func:`sentence_spans`.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+import pysbd
+import Stemmer
+
+__all__ = [
+    "Quantity",
+    "sentence_spans",
+    "sentences",
+    "math_spans",
+    "balanced_math",
+    "tokens",
+    "content_tokens",
+    "stem",
+    "stems",
+    "quantities",
+    "Token",
+    "analyse",
+    "negated_positions",
+    "negation_scope",
+    "has_negation",
+    "direction_units",
+    "is_hedged",
+    "direction",
+    "entity_tokens",
+    "STOPWORDS",
+    "DISCOURSE_STEMS",
+    "DIRECTION_STEMS",
+    "GENERIC_ACRONYMS",
+    "names",
+    "self_reference",
+]
+
+# --------------------------------------------------------------------------- sentences
+
+# clean=False keeps the text byte for byte. We segment with char_span=False and rebuild
+# offsets from the segment lengths: pysbd's own char_span locates each sentence with a
+# text search, which can point at the wrong occurrence of a repeated sentence, while its
+# segments (clean=False) always concatenate back to the input exactly.
+_SEGMENTER = pysbd.Segmenter(language="en", clean=False, char_span=False)
+
+_TERMINAL = re.compile(r"[.!?][\"'”’)\]]*$")
+_ABBREV_END = re.compile(
+    r"(?:\b(?:e\.g|i\.e|et al|etc|vs|cf|resp|approx|Fig|Figs|Eq|Eqs|Sec|No|Tab)\.|\b[A-Z]\.|\d\)\.|"
+    r"\b(?:i|ii|iii|iv|v|vi)\.)$"
+)
+_WS = re.compile(r"\s+")
+
+
+def _normalise_with_map(text: str) -> tuple[str, list[int]]:
+    """Collapse whitespace runs to one space; ``index[i]`` is the original offset of char i."""
+    out: list[str] = []
+    index: list[int] = []
+    pending_space = False
+    for i, ch in enumerate(text):
+        if ch.isspace():
+            pending_space = bool(out)
+            continue
+        if pending_space:
+            out.append(" ")
+            index.append(i - 1)
+            pending_space = False
+        out.append(ch)
+        index.append(i)
+    return "".join(out), index
+
+
+def _pysbd_spans(norm: str) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    cursor = 0
+    for seg in _SEGMENTER.segment(norm):
+        start = cursor if norm.startswith(seg, cursor) else norm.find(seg, cursor)
+        if start < 0:  # never seen with clean=False; skip rather than misplace text
+            continue
+        end = start + len(seg)
+        cursor = end
+        s, e = start, end
+        while s < e and norm[s].isspace():
+            s += 1
+        while e > s and norm[e - 1].isspace():
+            e -= 1
+        if e > s:
+            spans.append((s, e))
+    return spans
+
+
+_CURRENCY = re.compile(
+    r"\d[\d,]*(?:\.\d+)?\s?(?:[KMBkmb]\b|million|billion|trillion|thousand)?"
+    r"(?=\s+[A-Za-z(]|[.,;:)]\s|[.,;:)]?$)"
+)
+
+
+def _scan_dollars(text: str) -> tuple[list[tuple[int, int]], list[int]]:
+    spans: list[tuple[int, int]] = []
+    i = 0
+    n = len(text)
+    open_at: int | None = None
+    open_len = 1
+    while i < n:
+        ch = text[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch != "$":
+            i += 1
+            continue
+        width = 2 if text.startswith("$$", i) else 1
+        if open_at is None:
+            if width == 1 and _CURRENCY.match(text, i + 1):
+                i += 1
+                continue
+            open_at, open_len = i, width
+            i += width
+            continue
+        close_w = min(width, open_len)
+        spans.append((open_at, i + close_w))
+        open_at = None
+        i += close_w
+    return spans, ([] if open_at is None else [open_at])
+
+
+def math_spans(text: str) -> list[tuple[int, int]]:
+    """Inline/display LaTeX math regions ``$…$`` / ``$$…$$`` as ``(start, end)`` offsets.
+
+    ``\\$`` is a literal dollar. A ``$`` directly followed by an amount and then a word or
+    punctuation (``$4 per test``, ``$55.``) is a currency sign, not math. An opening ``$``
+    with no partner is ignored (it is a typo or a currency sign we did not recognise).
+    """
+    return _scan_dollars(text)[0]
+
+
+def balanced_math(text: str) -> bool:
+    """True when every math ``$`` in ``text`` is paired (currency and ``\\$`` ignored)."""
+    return not _scan_dollars(text)[1]
+
+
+def _should_merge(norm: str, a: tuple[int, int], b: tuple[int, int], math: list[tuple[int, int]]) -> bool:
+    left = norm[a[0]:a[1]]
+    right = norm[b[0]:b[1]]
+    # A boundary inside a math region always is a false split.
+    if any(s < a[1] and b[0] < e for s, e in math):
+        return True
+    # No letter or digit at all (a stray "." pysbd cut off), the rest of a list marker
+    # such as "i.) …", or of a name such as "DR.~GRPO".
+    if not re.search(r"\w", right) or right[:1] in ")]}~,;:":
+        return True
+    # pysbd splits list items "(i) …, (ii) …" and after colons; those are not sentences.
+    if not _TERMINAL.search(left):
+        return True
+    first = right.lstrip("\"'“‘([")[:1]
+    if first.islower():
+        # "mBART …", "iPhone …": a mixed-case name can start a sentence.
+        word = re.match(r"\S+", right)
+        return not (word and re.search(r"[A-Z0-9]", word.group(0)[1:]))
+    if _ABBREV_END.search(left) and not first.isupper():
+        return True  # "Luo et al. [2] …", "(e.g. 7B)"
+    return False
+
+
+@functools.lru_cache(maxsize=4096)
+def _sentence_spans_cached(text: str) -> tuple[tuple[int, int], ...]:
+    norm, index = _normalise_with_map(text)
+    if not norm:
+        return ()
+    spans = _pysbd_spans(norm)
+    math = math_spans(norm)
+    merged: list[tuple[int, int]] = []
+    for span in spans:
+        if merged and _should_merge(norm, merged[-1], span, math):
+            merged[-1] = (merged[-1][0], span[1])
+        else:
+            merged.append(span)
+    return tuple((index[s], index[e - 1] + 1) for s, e in merged)
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Sentence boundaries of ``text`` as ``[(start, end), …]`` character offsets.
+
+    ``text[start:end]`` is each sentence verbatim, without surrounding whitespace. Uses
+    pysbd (rule-based, the Golden Rules set) on a whitespace-normalised copy — pysbd
+    treats hard line breaks as boundaries — and maps offsets back to ``text``. Then it
+    merges false splits: a boundary inside ``$…$`` math, a left part without terminal
+    punctuation (list items, colons), a right part starting in lower case or made only
+    of punctuation, and ``et al.`` / ``e.g.`` followed by a citation or bracket.
+    Decimals (``3.3%``), versions (``LLaVA-1.5``, ``Qwen2.5``) and ``e.g.``/``i.e.`` are
+    kept whole by pysbd itself. Empty or blank text gives ``[]``. Never raises.
+    """
+    if not text:
+        return []
+    return list(_sentence_spans_cached(text))
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of ``text`` verbatim (see :func:`sentence_spans`)."""
+    return [text[s:e] for s, e in sentence_spans(text)]
+
+
+# --------------------------------------------------------------------------- tokens
+
+# Own list: English function words, auxiliaries, pronouns, and a few abstract fillers.
+# Negation and direction words are deliberately absent: they carry meaning here.
+STOPWORDS = frozenset(
+    """
+    a an the and or but if then than that this these those there here of in on at to for
+    from by with as into onto over under about above below between through during before
+    after since until while within across along among upon via per
+    is are was were be been being am do does did doing done has have had having
+    can could may might must shall should will would
+    i we you he she it they me us him her them my our your his its their ours yours
+    theirs itself themselves ourselves what which who whom whose when where why how
+    all any both each either few many most other some such own same so too very just
+    also only even still yet again further once thus hence therefore however moreover
+    furthermore although though whether because due
+    one two three four five six seven eight nine ten
+    s t using use used based show shows shown showed study studies paper work
+    """.split()
+)
+
+# Own list: the boilerplate of research abstracts. These words say that something was
+# found, not what: two sentences sharing only them are not about the same thing, so
+# verification leaves them out of its overlap score (they stay in the tokens).
+DISCOURSE_WORDS = frozenset(
+    """
+    result results finding findings demonstrate demonstrates demonstrated demonstrating
+    reveal reveals revealed indicate indicates indicated suggest suggests suggested
+    effective effectiveness efficacy method methods approach approaches propose proposed
+    novel framework frameworks experiment experiments experimental extensive extensively
+    evaluation evaluations evaluate evaluated performance perform performs significant
+    significantly substantially substantial consistently consistent achieve achieves
+    achieved state art baseline baselines existing various multiple different several
+    new key overall empirical empirically analysis analyses task tasks observe observed
+    """.split()
+)
+
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)*%|[^\W_]+(?:[.,]\d+)*", re.UNICODE)
+_NUMERIC = re.compile(r"^\d+(?:[.,]\d+)*%?$")
+_STEMMER = Stemmer.Stemmer("english")
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-cased word tokens; numbers keep decimals and percent (``3.3``, ``45%``).
+
+    Hyphens and other punctuation split tokens (``top-1`` → ``top``, ``1``); a digit run
+    stays inside its word (``qwen2.5``, ``gpt``, ``4o``). ``\\%`` counts as ``%``.
+    """
+    return [m.group(0).lower() for m in _TOKEN.finditer(text.replace("\\%", "%"))]
+
+
+@functools.lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """Snowball English stem of a lower-case word; numbers pass through unchanged."""
+    if _NUMERIC.match(word):
+        return word
+    return _STEMMER.stemWord(word)
+
+
+DISCOURSE_STEMS = frozenset(_STEMMER.stemWord(w) for w in DISCOURSE_WORDS)
+
+
+def content_tokens(text: str) -> list[str]:
+    """Tokens without stopwords and without pure numbers (numbers are :func:`quantities`).
+
+    A capital single letter inside a sentence (``Method A``, ``Institute B``) is a name,
+    not the article, and is kept as ``a``/``b``.
+    """
+    out = []
+    for i, m in enumerate(_TOKEN.finditer(text.replace("\\%", "%"))):
+        raw = m.group(0)
+        low = raw.lower()
+        if _NUMERIC.match(raw):
+            continue
+        if low in STOPWORDS and not (i > 0 and len(raw) == 1 and raw.isupper() and raw != "I"):
+            continue
+        out.append(low)
+    return out
+
+
+def stems(text: str) -> list[str]:
+    """Stems of :func:`content_tokens`, in order (duplicates kept)."""
+    return [stem(t) for t in content_tokens(text)]
+
+
+_ENTITY = re.compile(r"[^\W_]*(?:[A-Z][^\W_]*[A-Z0-9]|[0-9][^\W_]*[A-Za-z])[^\W_]*|(?<![\w.])[A-Z](?![\w])")
+
+
+def entity_tokens(text: str) -> list[tuple[int, str]]:
+    """Name-like tokens with their token position: ``[(position, lower_form), …]``.
+
+    Name-like = an acronym or mixed-case/alphanumeric identifier (``ImageNet``, ``GPT4``,
+    ``BERT``, ``7B``) anywhere, or a capitalised word / single capital letter that is not
+    the first token of the sentence (``Institute C``, ``Method A``). Positions index the
+    :func:`tokens` list of the same text.
+    """
+    out = []
+    for i, m in enumerate(_TOKEN.finditer(text.replace("\\%", "%"))):
+        raw = m.group(0)
+        if _NUMERIC.match(raw):
+            continue
+        name_like = bool(_ENTITY.fullmatch(raw)) or (i > 0 and raw[:1].isupper())
+        if name_like and raw != "I":
+            out.append((i, raw.lower()))
+    return out
+
+
+# Own list: acronyms so common in NLP/ML and biomedical abstracts that they name a field,
+# not a particular thing.
+GENERIC_ACRONYMS = frozenset(
+    """
+    llm lm vlm mllm lmm lvlm slm nlp nlu nlg ai ml dl rl rlhf sota api gpu cpu tpu qa vqa
+    cot rag kg nn cnn rnn dnn gnn mlp moe dna rna mrna ci or hr rr sd iqr ii iii iv us uk
+    eu usa
+    """.split()
+)
+
+
+_NAME_TOKEN = re.compile(r"[^\W_]+(?:[-.][^\W_]+)*")
+
+
+def names(text: str) -> list[str]:
+    """Specific names in ``text``, lower-cased, in order, without duplicates.
+
+    A name is a token (hyphen and dot compounds kept whole: ``ME-DLM``, ``Qwen2.5-VL``,
+    ``GPT-4o``) that has an upper-case letter after its first character or mixes
+    digits and letters (``CoCoS``, ``HumanEval``, ``FOXO3``, ``Ross3D``). Not names:
+    :data:`GENERIC_ACRONYMS` (``LLMs`` → plural ``s`` dropped → ``llm``), sizes and
+    dimensions (``7B``, ``3D``), single letters.
+    """
+    out: list[str] = []
+    for m in _NAME_TOKEN.finditer(text):
+        # "(ADEs)", "(BIR)": an abbreviation the author defines here; the source may only
+        # use the words it abbreviates.
+        if text[m.start() - 1:m.start()] == "(" and text[m.end():m.end() + 1] == ")":
+            continue
+        # Keep the name-like parts of a compound: "Sf1-expressing" → "sf1",
+        # "ME-DLM" → "me-dlm".
+        parts = [p for p in re.split(r"-", m.group(0).rstrip(".")) if p]
+        kept = [p for p in parts
+                if _ENTITY.fullmatch(p.replace(".", "")) or (len(parts) > 1 and p.isupper())]
+        raw = "-".join(kept)
+        if len(raw) < 2 or _NUMERIC.match(raw) or not kept:
+            continue
+        if re.fullmatch(r"\d+(?:\.\d+)?[A-Za-z]{1,2}", raw):
+            continue  # a size or dimension ("7B", "3D", "8K"), not a name
+        if raw.endswith("s") and raw[:-1].isupper():
+            raw = raw[:-1]
+        low = raw.lower()
+        if low not in GENERIC_ACRONYMS and low not in out:
+            out.append(low)
+    return out
+
+
+_SELF_REFERENCE = re.compile(
+    r"(?i:\b(?:our|the proposed|this|the present)\s+(?:[\w-]+\s+){0,2}?(?:approach|method|"
+    r"model|framework|system|work|technique|algorithm|pipeline|solution|architecture|"
+    r"strategy|benchmark|dataset|tool|agent|paper|study)\b)"
+    r"|^(?:It|This|They|Such)\s+(?!is\s+(?:known|well)\b)",
+)
+
+
+def self_reference(text: str) -> bool:
+    """True when ``text`` speaks of its own paper's unnamed contribution ("our method",
+    "the proposed framework", "this work", a sentence opening with "It"/"This"/"They").
+
+    Another paper cannot confirm or refute a statement about a thing it cannot name;
+    verification uses this to keep such sentences out of corroboration.
+    """
+    return bool(_SELF_REFERENCE.search(text))
+
+
+# --------------------------------------------------------------------------- quantities
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A number found in text.
+
+    ``value`` is the (low) value as a float with thousands separators removed and
+    multipliers applied (``10M`` → 1e7, ``2k`` → 2000, ``1.5 billion`` → 1.5e9);
+    ``high`` is the upper end of a range (``40-66``, ``between 80% and 90%``) or ``None``.
+    ``unit`` is a symbol (``%``, ``x``, ``ms``, ``s``, ``h``, ``gb``, ``$``, …), else the
+    stem of the counted noun that follows (``patients`` → ``patient``,
+    ``tokens`` → ``token``), else ``''``. ``precision`` is the rounding step of the
+    written number (``45`` → 1, ``89.4`` → 0.1, ``1.5B`` → 1e8), used when comparing.
+    ``start``/``end`` are offsets in the analysed text. ``spelled`` marks a number
+    written as a word (``two`` … ``twelve``, ``twenty`` … ``ninety``, ``hundred``);
+    "one" is left out — it is mostly a pronoun ("one of the").
+    """
+
+    value: float
+    unit: str
+    start: int
+    end: int
+    text: str
+    high: float | None = None
+    precision: float = 1.0
+    spelled: bool = False
+
+    @property
+    def is_range(self) -> bool:
+        return self.high is not None
+
+
+_NUM = r"(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
+_MULT = {
+    "k": 1e3, "thousand": 1e3, "m": 1e6, "million": 1e6, "mn": 1e6,
+    "b": 1e9, "bn": 1e9, "billion": 1e9, "t": 1e12, "trillion": 1e12,
+}
+_SYMBOL_UNITS = {
+    "%": "%", "\\%": "%", "percent": "%", "per cent": "%", "pp": "pp", "points": "pp",
+    "x": "x", "×": "x", "\\times": "x", "$\\times$": "x", "times": "x", "fold": "x",
+    "ms": "ms", "s": "s", "sec": "s", "seconds": "s", "min": "min", "minutes": "min",
+    "h": "h", "hours": "h", "hrs": "h", "days": "d", "d": "d", "weeks": "wk", "months": "mo",
+    "years": "y", "yrs": "y", "gb": "gb", "mb": "mb", "tb": "tb", "kb": "kb",
+    "mg": "mg", "kg": "kg", "g": "g", "ml": "ml", "mm": "mm", "cm": "cm", "km": "km",
+}
+_SYMBOL_ALT = "|".join(
+    sorted((re.escape(k) for k in _SYMBOL_UNITS), key=len, reverse=True)
+)
+# A one-letter multiplier must touch the number: "2 B cells" is not two billion.
+_MULT_ALT = r"(?:[kKmMbBtT](?![a-zA-Z])|\s?(?:thousand|million|billion|trillion|mn|bn)\b)"
+_ONE = (
+    rf"(?P<@num>{_NUM})(?P<@mult>{_MULT_ALT})?"
+    rf"(?:\s?(?P<@sym>(?:{_SYMBOL_ALT})(?![a-zA-Z])))?"
+)
+_QTY = re.compile(
+    r"(?:\bbetween\s+(?P<between>" + _ONE.replace("@", "a") + r")\s+and\s+" + _ONE.replace("@", "b") + r")"
+    r"|(?P<single>" + _ONE.replace("@", "c") + r")(?:\s?(?:-|–|—|to)\s?(?P<range>" + _ONE.replace("@", "d") + r"))?",
+)
+_CONFIDENCE_LEVEL = re.compile(r"\s*(?:CI\b|confidence\b|credible\b|Cr?I\b)", re.I)
+_NOUN_AFTER = re.compile(r"\s+([A-Za-z][a-z]{2,})\b")
+_NOT_UNITS = STOPWORDS | {"and", "or", "vs", "versus", "compared", "times"}
+
+
+_NUMBER_WORDS = {
+    w: i for i, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve".split()) if i != 1
+} | {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
+     "eighty": 80, "ninety": 90, "hundred": 100}
+_NUMBER_WORD = re.compile(
+    r"(?<![\w-])(" + "|".join(_NUMBER_WORDS) + r")(?![\w-])", re.I
+)
+
+
+def _num_value(num: str, mult: str | None) -> tuple[float, float]:
+    plain = num.replace(",", "")
+    value = float(plain)
+    decimals = len(plain.split(".", 1)[1]) if "." in plain else 0
+    precision = 10.0 ** (-decimals)
+    factor = _MULT.get((mult or "").strip().lower(), 1.0)
+    return value * factor, precision * factor
+
+
+def _unit_of(sym: str | None, after: str) -> str:
+    if sym:
+        return _SYMBOL_UNITS.get(sym.lower(), sym.lower())
+    m = _NOUN_AFTER.match(after)
+    if m:
+        word = m.group(1).lower()
+        if word not in _NOT_UNITS:
+            return stem(word)
+    return ""
+
+
+def _identifier_digit(text: str, start: int) -> bool:
+    """True when the number at ``start`` belongs to a name (``GPT-4``, ``Qwen2.5``, ``top-1``)."""
+    if start == 0:
+        return False
+    prev = text[start - 1]
+    if prev.isalpha() or prev in "_.":
+        return True
+    if prev in "-‐" and start >= 2 and text[start - 2].isalnum():
+        return True
+    return False
+
+
+@functools.lru_cache(maxsize=65536)
+def _quantities_cached(text: str) -> tuple[Quantity, ...]:
+    out: list[Quantity] = []
+    for m in _QTY.finditer(text):
+        if _identifier_digit(text, m.start()) or text[m.end():m.end() + 1].isalnum():
+            continue  # "GPT-4", "Qwen2.5", "3D", "4o", "7th": names and ordinals
+        if _CONFIDENCE_LEVEL.match(text, m.end()):
+            continue  # "95% CI": the level of an interval, not a finding
+        g = m.groupdict()
+        if g["between"]:
+            lo, lo_p = _num_value(g["anum"], g["amult"])
+            hi, hi_p = _num_value(g["bnum"], g["bmult"])
+            sym = g["bsym"] or g["asym"]
+            unit = _unit_of(sym, text[m.end():])
+            out.append(Quantity(lo, unit, m.start(), m.end(), m.group(0), hi, min(lo_p, hi_p)))
+            continue
+        lo, lo_p = _num_value(g["cnum"], g["cmult"])
+        if g["range"] and g["dnum"]:
+            hi, hi_p = _num_value(g["dnum"], g["dmult"] or g["cmult"])
+            if g["cmult"] is None and g["dmult"]:
+                lo, lo_p = _num_value(g["cnum"], g["dmult"])
+            sym = g["dsym"] or g["csym"]
+            if hi >= lo:
+                unit = _unit_of(sym, text[m.end():])
+                out.append(Quantity(lo, unit, m.start(), m.end(), m.group(0), hi, min(lo_p, hi_p)))
+                continue
+            # "2019-12" or a descending pair: two separate numbers.
+            unit = _unit_of(g["csym"], text[m.end("single"):])
+            out.append(Quantity(lo, unit, m.start(), m.end("single"), m.group("single"), None, lo_p))
+            unit = _unit_of(g["dsym"], text[m.end():])
+            out.append(Quantity(hi, unit, m.start("range"), m.end(), m.group("range"), None, hi_p))
+            continue
+        unit = _unit_of(g["csym"], text[m.end():])
+        if not g["csym"] and text[max(0, m.start() - 1):m.start()] == "$":
+            unit = "$" if not any(s <= m.start() < e for s, e in math_spans(text)) else unit
+        out.append(Quantity(lo, unit, m.start(), m.end("single"), m.group("single"), None, lo_p))
+    for m in _NUMBER_WORD.finditer(text):
+        unit = _unit_of(None, text[m.end():])
+        value = float(_NUMBER_WORDS[m.group(1).lower()])
+        out.append(Quantity(value, unit, m.start(), m.end(), m.group(0), None, 1.0, True))
+    return tuple(sorted(out, key=lambda q: q.start))
+
+
+def quantities(text: str) -> list[Quantity]:
+    """Numbers in ``text`` with value, unit, range and span (see :class:`Quantity`).
+
+    Digits inside names are skipped (``GPT-4``, ``LLaVA-1.5``, ``Qwen2.5``, ``top-1``).
+    ``4,523,000`` and ``4523000`` give the same value; ``10M``/``1.5B``/``2k``/``3 million``
+    are scaled; ``40-66``, ``0.5B to 32B`` and ``between 80% and 90%`` are ranges. The
+    level of an interval (``95% CI``) is not a quantity.
+    """
+    return list(_quantities_cached(text))
+
+
+# --------------------------------------------------------------------------- token analysis
+
+
+@dataclass(frozen=True)
+class Token:
+    """One word token: ``low`` lower-cased, ``stem`` (``None`` for stopwords and pure
+    numbers), character span, and ``boundary`` — a clause break (``, ; : . ! ? ( )``)
+    lies between the previous token and this one."""
+
+    low: str
+    stem: str | None
+    start: int
+    end: int
+    boundary: bool
+
+
+@functools.lru_cache(maxsize=65536)
+def _analyse_cached(text: str) -> tuple[Token, ...]:
+    out: list[Token] = []
+    prev_end = 0
+    for i, m in enumerate(_TOKEN.finditer(text)):
+        raw = m.group(0)
+        low = raw.lower().replace("\\%", "%")
+        content = not _NUMERIC.match(raw) and (
+            low not in STOPWORDS or (i > 0 and len(raw) == 1 and raw.isupper() and raw != "I")
+        )
+        gap = text[prev_end:m.start()]
+        out.append(Token(low, stem(low) if content else None, m.start(), m.end(),
+                         bool(_CLAUSE_PUNCT.search(gap)) if out else False))
+        prev_end = m.end()
+    return tuple(out)
+
+
+_CLAUSE_PUNCT = re.compile(r"[,;:.!?()\[\]]")
+
+
+def analyse(text: str) -> tuple[Token, ...]:
+    """The :func:`tokens` of ``text`` with stems, spans and clause boundaries."""
+    return _analyse_cached(text)
+
+
+# --------------------------------------------------------------------------- negation
+
+# Own list of negation cues. Predicate negations deny what follows; "condition"
+# negations (lack, without, absence of, absent) describe a setup ("mice lacking X") and
+# are reported separately because they often belong to the subject, not the finding.
+_NEG_WORDS = frozenset("not never neither nor none cannot".split())
+_NEG_CONDITION = frozenset("without lack lacks lacked lacking absent absence unable".split())
+_NT_STEMS = frozenset(
+    "didn doesn don isn wasn aren weren can couldn shouldn won wouldn hasn haven hadn mustn".split()
+)
+_SCOPE_STOP = frozenset("but whereas while although though which that than".split())
+SCOPE_TOKENS = 5
+# "mice lacking Sirt1 in …": a condition names its object, the rest is the finding.
+CONDITION_SCOPE_TOKENS = 2
+
+
+def _cue_kind(toks: tuple[Token, ...], i: int, text: str) -> str | None:
+    low = toks[i].low
+    nxt = toks[i + 1].low if i + 1 < len(toks) else ""
+    prev = toks[i - 1].low if i > 0 else ""
+    if low == "not":
+        return None if nxt == "only" else "predicate"
+    if low == "no":
+        return None if nxt in ("more", "less", "fewer", "longer") else "predicate"
+    if low in _NEG_WORDS:
+        return "predicate"
+    if low == "t" and prev in _NT_STEMS and text[toks[i - 1].end:toks[i].start] in ("'", "’"):
+        return "predicate"
+    if low in ("fail", "fails", "failed", "failing") and nxt == "to":
+        return "predicate"
+    if low in _NEG_CONDITION:
+        if low == "without" and prev == "or":
+            return None  # "with or without X" states no polarity
+        return "condition"
+    return None
+
+
+@functools.lru_cache(maxsize=65536)
+def _negated_cached(text: str) -> tuple[frozenset[int], frozenset[int]]:
+    toks = analyse(text)
+    scopes: dict[str, set[int]] = {"predicate": set(), "condition": set()}
+    for i in range(len(toks)):
+        kind = _cue_kind(toks, i, text)
+        if kind is None:
+            continue
+        taken = 0
+        limit = SCOPE_TOKENS if kind == "predicate" else CONDITION_SCOPE_TOKENS
+        for j in range(i + 1, len(toks)):
+            if toks[j].boundary or toks[j].low in _SCOPE_STOP or taken >= limit:
+                break
+            # "did not reduce Y and increased Z": a second predicate starts a new scope.
+            if toks[j].low in ("and", "or") and j + 1 < len(toks) and \
+                    stem(toks[j + 1].low) in DIRECTION_STEMS:
+                break
+            if toks[j].stem is not None:
+                scopes[kind].add(j)
+                taken += 1
+    return frozenset(scopes["predicate"]), frozenset(scopes["condition"])
+
+
+def negated_positions(text: str, *, conditions: bool = True) -> frozenset[int]:
+    """Indices into :func:`analyse` of content tokens under a negation cue.
+
+    Scope: up to :data:`SCOPE_TOKENS` (5) content words after a predicate cue, 2 after a
+    condition cue, stopping at a clause break (punctuation, but, whereas, which, that,
+    than) or at "and/or" before a second direction verb. Predicate cues (own list): not,
+    n't, no, never, neither, nor, none, cannot, fail(s) to. Condition cues: without, lack,
+    absent, absence, unable — included unless ``conditions=False``. ``not only``,
+    ``no more/less/fewer/longer`` and ``with or without`` are not negations.
+    """
+    pred, cond = _negated_cached(text)
+    return pred | cond if conditions else pred
+
+
+def negation_scope(text: str, *, conditions: bool = True) -> frozenset[str]:
+    """Stems of the negated content words (see :func:`negated_positions`).
+
+    "Drug X did not improve survival" → ``{"improv", "surviv"}``.
+    """
+    toks = analyse(text)
+    return frozenset(toks[i].stem for i in negated_positions(text, conditions=conditions))
+
+
+def has_negation(text: str) -> bool:
+    """True when ``text`` contains any negation cue (predicate or condition)."""
+    toks = analyse(text)
+    return any(_cue_kind(toks, i, text) for i in range(len(toks)))
+
+
+# --------------------------------------------------------------------------- hedges
+
+# Own list of hedge cues (epistemic modals and tentative reporting verbs).
+_HEDGE = re.compile(
+    r"\b(?:may|might|could|suggests?|suggested|suggesting|appears?\s+to|appeared\s+to|"
+    r"seems?\s+to|potentially|possibly|perhaps|likely|unlikely|preliminary|putative|"
+    r"we\s+hypothesi[sz]e|hypothesi[sz]ed|tentative(?:ly)?|presumabl[ey]|speculate)\b",
+    re.I,
+)
+
+
+def is_hedged(text: str) -> bool:
+    """True when ``text`` states its content tentatively (may, might, could, suggest(s),
+    appear(s) to, seem(s) to, potentially, possibly, perhaps, likely, preliminary,
+    we hypothesise, …; own list)."""
+    return bool(_HEDGE.search(text))
+
+
+# --------------------------------------------------------------------------- direction
+
+# Own antonym lexicon: axis → (positive words, negative words). Words are stemmed at
+# import, so inflections match ("reduces", "reduced", "reducing").
+_DIRECTION_WORDS: dict[str, tuple[str, str]] = {
+    "amount": (
+        "increase increases increased increasing increment higher more greater larger "
+        "rise rises rose risen raise raises raised elevate elevated elevation gain gains "
+        "gained grow grows grew boost boosts boosted upregulate upregulated "
+        "upregulation exceed exceeds exceeded accumulate accumulation expand expands "
+        "expanded expansion abundant abundance",
+        "decrease decreases decreased decreasing lower less fewer smaller reduce reduces "
+        "reduced reducing reduction fall falls fell decline declines declined drop drops "
+        "dropped diminish diminishes diminished loss losses lose loses lost shrink "
+        "downregulate downregulated downregulation attenuate attenuates attenuated cut cuts "
+        "depletion deplete depleted scarce scarcity",
+    ),
+    "quality": (
+        "improve improves improved improving improvement better best enhance enhances "
+        "enhanced enhancement benefit benefits beneficial strengthen strengthens superior "
+        "outperform outperforms outperformed",
+        "degrade degrades degraded degradation worsen worsens worsened worse worst hurt "
+        "hurts harm harms harmful impair impairs impaired impairment weaken weakens "
+        "inferior underperform underperforms underperformed deteriorate deteriorates "
+        "deterioration",
+    ),
+    "speed": ("faster quicker accelerate accelerates accelerated", "slower decelerate delays delayed slows"),
+    "efficiency": ("efficient efficiency", "inefficient inefficiency"),
+    "effectiveness": ("effective effectiveness", "ineffective ineffectiveness"),
+    "accuracy": ("accurate", "inaccurate"),
+    "stability": ("stable stability", "unstable instability"),
+    "sign": ("positive positively", "negative negatively"),
+    "regulation": (
+        "activate activates activated activation induce induces induced induction promote "
+        "promotes promoted stimulate stimulates stimulated facilitate facilitates encourage "
+        "encourages encouraged",
+        "inhibit inhibits inhibited inhibition suppress suppresses suppressed suppression "
+        "block blocks blocked repress represses repressed prevent prevents prevented "
+        "deactivate deactivates deactivated impede impedes impeded hinder hinders hindered "
+        "abolish abolishes abolished",
+    ),
+    "importance": (
+        "essential crucial necessary required indispensable",
+        "trivial dispensable unnecessary unimportant negligible",
+    ),
+    "susceptibility": (
+        "susceptible susceptibility vulnerable vulnerability prone",
+        "resistant resistance tolerant",
+    ),
+    "estimate": ("overestimate overestimates overestimated", "underestimate underestimates underestimated"),
+    "safety": ("safe", "unsafe"),
+}
+_DIRECTION: dict[str, tuple[str, int]] = {}
+for _axis, (_pos, _neg) in _DIRECTION_WORDS.items():
+    for _w in _pos.split():
+        _DIRECTION.setdefault(stem(_w), (_axis, 1))
+    for _w in _neg.split():
+        _DIRECTION.setdefault(stem(_w), (_axis, -1))
+DIRECTION_STEMS = frozenset(_DIRECTION)
+
+
+@functools.lru_cache(maxsize=65536)
+def _direction_cached(text: str) -> tuple[tuple[str, int, str, int], ...]:
+    toks = analyse(text)
+    negated = negated_positions(text)
+    out = []
+    for i, tok in enumerate(toks):
+        hit = _DIRECTION.get(stem(tok.low))
+        if hit and i not in negated:
+            out.append((hit[0], hit[1], stem(tok.low), i))
+    return tuple(out)
+
+
+def direction(text: str) -> list[tuple[str, int, str]]:
+    """Direction words in ``text`` as ``[(axis, sign, stem), …]`` in order.
+
+    ``sign`` is +1 (increase, improve, higher, more, better, faster, efficient, positive,
+    activate, …) or -1 (decrease, reduce, degrade, lower, less, worse, slower,
+    inefficient, negative, inhibit, …); pairs on one axis are antonyms. Words under a
+    negation cue are left out — the negation check covers them.
+    """
+    return [(a, s, st) for a, s, st, _ in _direction_cached(text)]
+
+
+@functools.lru_cache(maxsize=65536)
+def _units_cached(text: str) -> tuple[tuple[int, int, int], ...]:
+    toks = analyse(text)
+    units: list[list[int]] = []  # [sign, lo, hi]
+    for _, sign, _, i in _direction_cached(text):
+        last = units[-1] if units else None
+        if last and i - last[2] <= 2 and not any(toks[k].boundary for k in range(last[2] + 1, i + 1)):
+            last[0] *= sign
+            last[2] = i
+        else:
+            units.append([sign, i, i])
+    return tuple((u[0], u[1], u[2]) for u in units)
+
+
+def direction_units(text: str) -> list[tuple[int, int, int]]:
+    """Composed direction phrases: ``[(sign, first_index, last_index), …]``.
+
+    Direction words at most two tokens apart in one clause combine by multiplying their
+    signs, so "less efficient" (−·+) = −, "more efficient" = +, "inhibits growth"
+    (−·+) = −, "reduced proliferation" = −. Indices refer to :func:`analyse`.
+    """
+    return list(_units_cached(text))
