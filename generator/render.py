@@ -1,73 +1,118 @@
-"""Render claim sets into the site's Markdown pages and downloads (pure: text in, text out).
+"""Render claim sets into the site's Markdown pages and downloads (pure: data in, text out).
 
-Every piece of external text (titles, abstracts, author names, claim sentences) reaches the
-page through Jinja2 autoescaping inside HTML elements, so Markdown and HTML in it are shown
-as text: Python-Markdown does not parse Markdown inside raw HTML blocks, and ``<``, ``>``,
-``&`` and quotes are entity-escaped. Text placed in Markdown context (headings, admonition
-titles) goes through :func:`md_inline`, which also backslash-escapes Markdown punctuation.
+Every piece of external text (titles, author names, claim and evidence sentences) reaches
+the page through Jinja2 autoescaping inside raw HTML blocks, so Markdown and HTML in it are
+shown as text: Python-Markdown does not parse Markdown inside raw HTML blocks, and ``<``,
+``>``, ``&`` and quotes are entity-escaped. Text placed in Markdown context (the page
+heading, link texts of internal links) goes through :func:`md_inline`. Titles handed to
+MkDocs itself (nav, front matter) are HTML-escaped once, because the theme's templates
+print them unescaped.
+
+Internal links between pages are written as Markdown links to ``.md`` files, so MkDocs
+validates them under ``--strict`` and makes them relative (a project site under
+``/<repo>/`` works); in-page links are ``#fragment`` links.
+
+Files produced by :func:`render_site` (paths relative to the docs folder):
+
+* ``index.md``, ``method.md``, ``tags.md``, ``claim-set-schema.md``;
+* per synthesis ``questions/<slug>.md`` (the page), ``questions/<slug>.json`` (the claim
+  set), and the bibliography of its included sources as ``questions/<slug>/<slug>.bib``
+  (BibTeX) and ``questions/<slug>/<slug>.csl.json`` (CSL-JSON) -- in the folder the page
+  is built into, so they download beside it;
+* ``claim-set.schema.json`` and the static assets under ``assets/litsynth/``
+  (registered in ``mkdocs.yml`` as ``extra_css`` / ``extra_javascript``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import re
 from collections import Counter
 from pathlib import Path
-from urllib.parse import quote
 
 import jinja2
 import markupsafe
 
-from generator.models import VERDICTS
+from generator import bibliography, structured_data, svg
+from generator.display import clean, record_links
+from generator.models import CONTRADICTS, SUPPORTS, VERDICTS
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "site_templates"
+ASSETS = {"assets/litsynth/litsynth.css": "assets/litsynth.css",
+          "assets/litsynth/tablesort.js": "assets/tablesort.js"}
+"""Docs path → file under :data:`TEMPLATES` of the static assets copied into every build."""
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>$~^=:])")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+SCHEMA_FILE = "claim-set.schema.json"
+
+__all__ = ["clean", "md_inline", "html_title", "record_links", "anchor", "source_anchors", "claim_anchors",
+           "fmt_conf", "authors_short", "short_cite", "script_json", "environment", "verdict_mix",
+           "answer_status", "gap_map", "sorted_claims", "evidence_counts", "method_counts", "page_context",
+           "render_synthesis", "bibliography_files", "claim_set_schema", "render_site", "nav"]
+
+VERDICT_MEANING = {
+    "CORROBORATED": "At least one independent source supports it; none contradicts it with comparable confidence.",
+    "CONTESTED": "Independent sources both support and contradict it.",
+    "CONTRADICTED": "Independent sources only contradict it.",
+    "UNCORROBORATED": "Stated by its own source only; no other included source bears on it.",
+    "UNVERIFIABLE": "The cited source has no text available to check it against.",
+}
+
+# Python-Markdown's escapable characters with the tables extension loaded (md.ESCAPED_CHARS):
+# a backslash before any other character would be shown.
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()>#+\-.!|])")
 
 
-def clean(text: str | None) -> str:
-    """Whitespace-normalised text without control characters or bidi overrides."""
-    if not text:
-        return ""
-    return " ".join(_CONTROL.sub("", str(text)).split())
+def md_inline(text: str | None) -> markupsafe.Markup:
+    """Escape ``text`` for a Markdown inline context (a heading, a link text).
 
-
-def md_inline(text: str | None) -> str:
-    """Escape ``text`` for a Markdown inline context (headings, admonition titles).
-
-    HTML-escapes it, then backslash-escapes every character Python-Markdown may treat as
-    markup, so the visible text equals the input.
+    HTML-escapes it, then backslash-escapes the characters Python-Markdown treats as markup
+    (exactly its ``ESCAPED_CHARS``), so the visible text equals :func:`clean` of the input.
+    Returns :class:`markupsafe.Markup` so that template autoescaping does not escape the
+    entities a second time.
     """
     escaped = html.escape(clean(text), quote=False)
-    return _MD_SPECIAL.sub(r"\\\1", escaped)
+    return markupsafe.Markup(_MD_SPECIAL.sub(r"\\\1", escaped))
 
 
-def record_links(record: dict) -> list[tuple[str, str]]:
-    """``[(label, url)]`` for a record: arXiv, DOI, OpenAlex, PubMed; DOIs percent-encoded.
+def html_title(text: str | None) -> str:
+    """A title for MkDocs' nav and front matter: cleaned, then HTML-escaped once.
 
-    The DOI is encoded for use in an ``href`` (``<``/``>`` become ``%3C``/``%3E``;
-    parentheses and ``;`` are kept), its visible text is the DOI unchanged.
+    MkDocs renders theme templates without autoescaping, and Material prints nav and page
+    titles as they are, so an escaped title shows as the original text.
     """
-    ids = record.get("ids") or {}
-    links = []
-    if ids.get("arxiv"):
-        links.append((f"arXiv:{ids['arxiv']}", f"https://arxiv.org/abs/{ids['arxiv']}"))
-    if ids.get("doi") and not ids["doi"].startswith("10.48550/arxiv."):
-        links.append((f"doi:{ids['doi']}", "https://doi.org/" + quote(ids["doi"], safe="/:;()._-")))
-    if ids.get("openalex"):
-        links.append(("OpenAlex", f"https://openalex.org/{ids['openalex']}"))
-    if ids.get("pmid"):
-        links.append((f"PMID:{ids['pmid']}", f"https://pubmed.ncbi.nlm.nih.gov/{ids['pmid']}/"))
-    if not links and record.get("url", "") and str(record["url"]).startswith(("https://", "http://")):
-        links.append(("link", record["url"]))
-    return links
+    return html.escape(clean(text), quote=True)
 
 
 def anchor(record_id: str) -> str:
-    """Stable HTML id for a source: ``src-`` + the record id with unsafe characters as ``-``."""
+    """HTML id for a source: ``src-`` + the record id lower-cased, other characters as ``-``.
+
+    ``arxiv:2505.09388`` → ``src-arxiv-2505-09388``. Ids that map to the same anchor on one
+    page are told apart by :func:`source_anchors`.
+    """
     return "src-" + re.sub(r"[^a-z0-9]+", "-", record_id.lower()).strip("-")
+
+
+def source_anchors(record_ids: list[str]) -> dict[str, str]:
+    """``{record id: anchor}`` for one page, unique and stable across rebuilds.
+
+    Uses :func:`anchor`; when two ids collide (``doi:10.1/a.b`` and ``doi:10.1/a-b``) each
+    gets ``-`` + the first 6 hex digits of the SHA-256 of its id appended, which does not
+    depend on the other records.
+    """
+    plain = Counter(anchor(rid) for rid in record_ids)
+    return {rid: anchor(rid) if plain[anchor(rid)] == 1
+            else f"{anchor(rid)}-{hashlib.sha256(rid.encode()).hexdigest()[:6]}" for rid in record_ids}
+
+
+def claim_anchors(claim_ids: list[str]) -> dict[str, str]:
+    """``{claim id: anchor}``: the claim's permalink is its stable id itself (``c-…``).
+
+    Claim ids hash the source record and the sentence, so the anchor survives rebuilds
+    as long as the sentence does (see :func:`generator.extraction.claim_id`).
+    """
+    return {cid: cid for cid in claim_ids}
 
 
 def fmt_conf(value: float | None) -> str:
@@ -87,6 +132,24 @@ def authors_short(authors: list[str]) -> str:
     return f"{names[0]} et al."
 
 
+def short_cite(record: dict) -> str:
+    """``Family et al. 2025`` from the first author's last name and the year."""
+    authors = [clean(a) for a in record.get("authors") or [] if clean(a)]
+    if authors:
+        first = bibliography.split_name(authors[0])
+        name = first.get("family") or first.get("literal") or authors[0]
+        name += " et al." if len(authors) > 2 else (f" and {bibliography.split_name(authors[1]).get('family') or authors[1]}"
+                                                    if len(authors) == 2 else "")
+    else:
+        name = "Anonymous"
+    return f"{name} {record.get('year') or 'n.d.'}"
+
+
+def script_json(value) -> markupsafe.Markup:
+    """JSON safe inside ``<script>`` and YAML front matter (see :func:`structured_data.script_json`)."""
+    return markupsafe.Markup(structured_data.script_json(value))
+
+
 def environment(templates: Path = TEMPLATES) -> jinja2.Environment:
     """The Jinja2 environment: autoescape on, strict undefined, our filters."""
     env = jinja2.Environment(
@@ -97,16 +160,13 @@ def environment(templates: Path = TEMPLATES) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(clean=clean, md=md_inline, conf=fmt_conf, anchor=anchor,
-                       links=record_links, authors=authors_short, tojson_script=_json_script)
+    env.filters.update(clean=clean, md=md_inline, conf=fmt_conf, links=record_links, authors=authors_short,
+                       cite=short_cite, tojson_script=script_json, html_title=html_title,
+                       vclass=svg.verdict_class, lclass=lambda label: "ls-l-" + label.lower().replace(" ", "-"))
     return env
 
 
-def _json_script(value) -> markupsafe.Markup:
-    # JSON inside <script> must not contain "</" or "<!--"; escape every "<" (and ">", "&"
-    # so that the same text is also safe in YAML front matter and HTML attributes).
-    text = json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return markupsafe.Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+# ------------------------------------------------------------------------------ derived views
 
 
 def verdict_mix(data: dict) -> dict[str, int]:
@@ -119,7 +179,10 @@ def answer_status(data: dict) -> dict:
     """What the included evidence covers, as facts the page states.
 
     Returns ``{"covered": [...], "missing": [...], "best": (n_facets, [record ids]),
-    "warnings": [sentences]}``; the warnings say plainly when the evidence is weak.
+    "warnings": [sentences], "facets": [rows], "summary": sentence}``. A facet row is
+    ``{"facet", "sources", "claims", "corroborated", "state"}`` with ``state`` one of
+    ``covered`` (a claim addresses it), ``sources only`` (an included source does but no
+    claim) and ``not covered``. The warnings say plainly when the evidence is weak.
     """
     cov = data["facet_coverage"]
     covered = [c for c in cov if c["records"]]
@@ -130,6 +193,7 @@ def answer_status(data: dict) -> dict:
     p = data["prisma"]
     mix = verdict_mix(data)
     n_claims = len(data["claims"])
+    verdict_of = {c["id"]: c["verdict"]["verdict"] for c in data["claims"]}
     warnings = []
     if p["included"] == 0:
         warnings.append("No sources found for this question: no retrieved record passed screening, "
@@ -140,7 +204,7 @@ def answer_status(data: dict) -> dict:
             f"{len(cov)} facets together; the closest addresses {best_n}. "
             f"The claims below bear on parts of the question only.")
     for facet in missing:
-        warnings.append(f"No included source addresses \u201c{facet}\u201d.")
+        warnings.append(f"No included source addresses \u201c{clean(facet)}\u201d.")
     if n_claims and mix["UNCORROBORATED"] > n_claims / 2:
         warnings.append(
             f"Most claims are uncorroborated: {mix['UNCORROBORATED']} of {n_claims} are stated only "
@@ -149,22 +213,172 @@ def answer_status(data: dict) -> dict:
         warnings.append(f"Results from {name} are missing: {msg}")
     for key in data["snapshot"].get("unresolved_includes", []):
         warnings.append(f"The listed source {key} could not be found by any provider.")
-    return {"covered": covered, "missing": missing, "best": (best_n, best), "warnings": warnings}
+    rows = []
+    for c in cov:
+        corroborated = sum(1 for cid in c["claims"] if verdict_of.get(cid) == "CORROBORATED")
+        state = "covered" if c["claims"] else ("sources only" if c["records"] else "not covered")
+        rows.append({"facet": c["facet"], "sources": len(c["records"]), "claims": len(c["claims"]),
+                     "corroborated": corroborated, "state": state})
+    n_cov = len(covered)
+    if not cov:
+        summary = "The question lists no facets, so coverage cannot be judged."
+    elif p["included"] == 0:
+        summary = f"Not answered: no source was included, so none of the {len(cov)} facets is covered."
+    elif n_cov == len(cov) and best_n == len(cov):
+        summary = (f"Covered: all {len(cov)} facets are addressed, and {len(best)} included "
+                   f"source{'s' if len(best) != 1 else ''} address{'es' if len(best) == 1 else ''} all of them together.")
+    else:
+        summary = (f"Partly answered: the included sources address {n_cov} of {len(cov)} facets, "
+                   f"at most {best_n} in any one source.")
+    summary += (f" {mix['CORROBORATED']} of {n_claims} claims are corroborated by an independent source."
+                if n_claims else "")
+    return {"covered": covered, "missing": missing, "best": (best_n, best), "warnings": warnings,
+            "facets": rows, "summary": summary}
 
 
-def _sorted_claims(data: dict) -> list[dict]:
+def gap_map(data: dict) -> dict:
+    """The facet × source coverage matrix (an evidence gap map) of the included sources.
+
+    Returns ``{"facets": [facet], "rows": [{"record", "cells": [{"hit", "claims"}],
+    "n_facets", "claims"}], "totals": [included sources per facet]}``: a cell is a hit when
+    screening matched the facet in the record's title and abstract; ``claims`` counts the
+    record's claims whose sentence addresses the facet. Rows are ordered by facets covered
+    (most first), then by record id.
+    """
+    facets = [c["facet"] for c in data["facet_coverage"]]
+    claims_by = Counter((c["record_id"], f) for c in data["claims"] if c.get("record_id") for f in c["facets"])
+    rows = []
+    for rec in data["records"]:
+        if not rec["screening"]["included"]:
+            continue
+        matched = set(rec["screening"].get("facets_matched") or [])
+        cells = [{"hit": f in matched, "claims": claims_by.get((rec["id"], f), 0)} for f in facets]
+        rows.append({"record": rec, "cells": cells, "n_facets": sum(c["hit"] for c in cells),
+                     "claims": rec.get("claims", 0)})
+    rows.sort(key=lambda r: (-r["n_facets"], r["record"]["id"]))
+    totals = [sum(1 for r in rows if r["cells"][i]["hit"]) for i in range(len(facets))]
+    return {"facets": facets, "rows": rows, "totals": totals}
+
+
+def sorted_claims(data: dict) -> list[dict]:
+    """Claims strongest verdict first, then by confidence and relevance (the table's order)."""
     order = {v: i for i, v in enumerate(VERDICTS)}
     return sorted(data["claims"], key=lambda c: (order[c["verdict"]["verdict"]],
                                                  -(c["verdict"]["confidence"] or 0), -c["relevance"], c["id"]))
 
 
-def render_synthesis(data: dict, env: jinja2.Environment) -> str:
-    """The Markdown page of one claim set."""
+def evidence_counts(claim: dict) -> dict[str, int]:
+    """``{"supports": n, "contradicts": n, "checked": n}`` over a claim's judgements."""
+    labels = Counter(j["label"] for j in claim["judgements"])
+    return {"supports": labels.get(SUPPORTS, 0), "contradicts": labels.get(CONTRADICTS, 0),
+            "checked": len(claim["judgements"])}
+
+
+def method_counts(data: dict) -> dict:
+    """Counts the method-and-limitations section states, all taken from the claim set."""
+    included = [r for r in data["records"] if r["screening"]["included"]]
+    claims = data["claims"]
+    judged = [j for c in claims for j in c["judgements"]]
+    return {
+        "included": len(included),
+        "included_without_text": sum(1 for r in included if not r.get("text_available")),
+        "extracted": sum(1 for c in claims if c["origin"] == "extracted"),
+        "curated": sum(1 for c in claims if c["origin"] == "curated"),
+        "hedged": sum(1 for c in claims if c.get("hedged")),
+        "judgements": len(judged),
+        "decisive": sum(1 for j in judged if j["label"] in (SUPPORTS, CONTRADICTS)),
+        "with_evidence": sum(1 for c in claims if any(j["label"] in (SUPPORTS, CONTRADICTS)
+                                                       for j in c["judgements"])),
+        "sources_with_claims": len({c["record_id"] for c in claims if c.get("record_id")}),
+        "years": sorted({r["year"] for r in included if r.get("year")}),
+    }
+
+
+def page_context(data: dict, *, site_name: str) -> dict:
+    """Everything ``synthesis.md.j2`` renders for one claim set (pure)."""
     records = {r["id"]: r for r in data["records"]}
-    return env.get_template("synthesis.md.j2").render(
-        s=data, q=data["question"], records=records, claims=_sorted_claims(data),
-        mix=verdict_mix(data), status=answer_status(data), prisma=data["prisma"],
-        assessment=data["assessment"])
+    src = source_anchors([r["id"] for r in data["records"]])
+    claims = sorted_claims(data)
+    cl_anchor = claim_anchors([c["id"] for c in data["claims"]])
+    mix = verdict_mix(data)
+    graph = structured_data.synthesis_graph(data, claim_anchors=cl_anchor, source_anchors=src,
+                                            publisher=site_name)
+    evidence_for = Counter(j["record_id"] for c in data["claims"] for j in c["judgements"]
+                           if j["label"] in (SUPPORTS, CONTRADICTS))
+    return dict(
+        s=data, q=data["question"], records=records, src=src, cl=cl_anchor, claims=claims,
+        mix=mix, status=answer_status(data), prisma=data["prisma"], assessment=data["assessment"],
+        gap=gap_map(data), counts=method_counts(data), evidence=evidence_counts,
+        evidence_for=evidence_for, verdicts=VERDICTS, meaning=VERDICT_MEANING,
+        included=[r for r in data["records"] if r["screening"]["included"]],
+        excluded=[r for r in data["records"] if not r["screening"]["included"]],
+        bar=markupsafe.Markup(svg.verdict_bar(mix, title="Claims per verdict")),
+        flow=markupsafe.Markup(svg.prisma_flow(data["prisma"], claims=len(data["claims"]))),
+        jsonld=script_json(graph),
+        verdict_order={v: i for i, v in enumerate(VERDICTS)},
+    )
+
+
+def render_synthesis(data: dict, env: jinja2.Environment, *, site_name: str = "litsynth") -> str:
+    """The Markdown page of one claim set."""
+    return env.get_template("synthesis.md.j2").render(**page_context(data, site_name=site_name))
+
+
+def bibliography_files(data: dict) -> dict[str, str]:
+    """``{"questions/<slug>/<slug>.bib": BibTeX, "questions/<slug>/<slug>.csl.json":
+    CSL-JSON}`` of the included sources (see :mod:`generator.bibliography`)."""
+    included = [r for r in data["records"] if r["screening"]["included"]]
+    keys = bibliography.citation_keys(included)
+    header = (f"Included sources of the synthesis \u201c{clean(data['question']['title'])}\u201d\n"
+              f"Snapshot {data['snapshot']['digest']}, retrieved {data['snapshot']['retrieved_at'][:10]}")
+    slug = data["slug"]
+    return {
+        f"questions/{slug}/{slug}.bib": bibliography.to_bibtex(included, keys, header=header),
+        f"questions/{slug}/{slug}.csl.json": json.dumps(bibliography.to_csl_json(included, keys),
+                                                 ensure_ascii=False, indent=1) + "\n",
+    }
+
+
+def claim_set_schema() -> dict:
+    """The claim set's JSON Schema (draft 2020-12), from ``site_templates/claim-set.schema.json``."""
+    return json.loads((TEMPLATES / SCHEMA_FILE).read_text(encoding="utf-8"))
+
+
+def _schema_sections(schema: dict) -> list[dict]:
+    def type_of(spec: dict) -> str:
+        if "$ref" in spec:
+            return spec["$ref"].rsplit("/", 1)[-1]
+        if "const" in spec:
+            return json.dumps(spec["const"])
+        if "enum" in spec:
+            return " | ".join(json.dumps(v) for v in spec["enum"])
+        kind = spec.get("type", "any")
+        kinds = kind if isinstance(kind, list) else [kind]
+        out = []
+        for k in kinds:
+            if k == "array":
+                out.append(f"array of {type_of(spec.get('items', {}))}")
+            elif k == "object" and "additionalProperties" in spec and isinstance(spec["additionalProperties"], dict):
+                out.append(f"object of {type_of(spec['additionalProperties'])}")
+            else:
+                out.append(k)
+        return " or ".join(out)
+
+    def described(spec: dict) -> str:
+        if spec.get("description"):
+            return spec["description"]
+        target = spec.get("$ref") or (spec.get("items") or {}).get("$ref")
+        return schema["$defs"][target.rsplit("/", 1)[-1]].get("description", "") if target else ""
+
+    def fields(obj: dict) -> list[dict]:
+        required = set(obj.get("required", ()))
+        return [{"name": name, "type": type_of(spec), "required": name in required, "description": described(spec)}
+                for name, spec in obj.get("properties", {}).items()]
+
+    sections = [{"name": "claim set", "description": schema["description"], "fields": fields(schema)}]
+    for name, spec in schema["$defs"].items():
+        sections.append({"name": name, "description": spec.get("description", ""), "fields": fields(spec)})
+    return sections
 
 
 def render_site(syntheses: list[dict], *, site_name: str, failures: dict[str, str] | None = None,
@@ -172,27 +386,38 @@ def render_site(syntheses: list[dict], *, site_name: str, failures: dict[str, st
     """All generated files of the site: ``{relative path: text}``.
 
     ``syntheses`` are claim sets; ``failures`` maps question slugs that could not be built to
-    a one-line reason (shown on the index). Paths: ``index.md``, ``method.md``,
-    ``questions/<slug>.md`` and ``questions/<slug>.json``.
+    a one-line reason (shown on the index). Paths are listed in the module docstring. The
+    index lists the syntheses newest first (by retrieval time, then slug).
     """
     env = environment(templates)
     files: dict[str, str] = {}
     ordered = sorted(syntheses, key=lambda d: (d["snapshot"]["retrieved_at"], d["slug"]), reverse=True)
     for data in ordered:
-        files[f"questions/{data['slug']}.md"] = render_synthesis(data, env)
+        files[f"questions/{data['slug']}.md"] = render_synthesis(data, env, site_name=site_name)
         files[f"questions/{data['slug']}.json"] = json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+        files.update(bibliography_files(data))
     files["index.md"] = env.get_template("index.md.j2").render(
         syntheses=ordered, mixes={d["slug"]: verdict_mix(d) for d in ordered},
+        bars={d["slug"]: markupsafe.Markup(svg.verdict_bar(verdict_mix(d), width=160, height=14, labels=False,
+                                                           title="Claims per verdict")) for d in ordered},
         failures=failures or {}, site_name=site_name, verdicts=VERDICTS)
     files["method.md"] = env.get_template("method.md.j2").render(syntheses=ordered)
+    files["tags.md"] = env.get_template("tags.md.j2").render(syntheses=ordered)
+    schema = claim_set_schema()
+    files[SCHEMA_FILE] = json.dumps(schema, ensure_ascii=False, indent=1) + "\n"
+    files["claim-set-schema.md"] = env.get_template("claim-set-schema.md.j2").render(
+        sections=_schema_sections(schema), schema_id=schema["properties"]["schema"]["const"])
+    for dest, source in ASSETS.items():
+        files[dest] = (templates / source).read_text(encoding="utf-8")
     return files
 
 
 def nav(syntheses: list[dict]) -> list:
-    """The mkdocs ``nav``: home, one entry per synthesis (by title), method."""
-    items = sorted(syntheses, key=lambda d: d["question"]["title"].lower())
-    return [
-        {"Home": "index.md"},
-        {"Syntheses": [{clean(d["question"]["title"]): f"questions/{d['slug']}.md"} for d in items]},
-        {"Method": "method.md"},
-    ]
+    """The mkdocs ``nav``: home, one entry per synthesis (by title), tags, method, schema."""
+    items = sorted(syntheses, key=lambda d: (clean(d["question"]["title"]).lower(), d["slug"]))
+    out: list = [{"Home": "index.md"}]
+    if items:
+        out.append({"Syntheses": [{html_title(d["question"]["title"]) or d["slug"]: f"questions/{d['slug']}.md"}
+                                  for d in items]})
+    out += [{"Tags": "tags.md"}, {"Method": "method.md"}, {"Claim set schema": "claim-set-schema.md"}]
+    return out

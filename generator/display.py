@@ -1,0 +1,48 @@
+"""How external record text and identifiers are shown: cleaned text and outbound links.
+
+Shared by the page renderer, the JSON-LD and the bibliography so that every output shows a
+title or a link the same way.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+"""C0 controls (except tab/newline/CR, which are whitespace), DEL, the LRM/RLM marks and the
+bidi embeddings, overrides and isolates (U+202A–202E, U+2066–2069): characters that are
+invisible or reorder the text around them."""
+
+
+def clean(text) -> str:
+    """``text`` as shown: :data:`CONTROL` characters removed, whitespace runs as one space.
+
+    ``None`` and ``""`` give ``""``; other values are converted with ``str``.
+    """
+    if text is None or text == "":
+        return ""
+    return " ".join(CONTROL.sub("", str(text)).split())
+
+
+def record_links(record: dict) -> list[tuple[str, str]]:
+    """``[(label, url)]`` for a record dict: arXiv, DOI, OpenAlex, PubMed, in that order.
+
+    The DOI is percent-encoded for use in an ``href`` (``<``/``>`` become ``%3C``/``%3E``;
+    ``/:;()._-`` are kept); its label is the DOI unchanged. arXiv's own DataCite DOIs
+    (``10.48550/arXiv.*``) are left out: the arXiv link is the same work. A record with none
+    of these gets its ``url`` when it is http(s).
+    """
+    ids = record.get("ids") or {}
+    links = []
+    if ids.get("arxiv"):
+        links.append((f"arXiv:{ids['arxiv']}", f"https://arxiv.org/abs/{quote(ids['arxiv'], safe='/.')}"))
+    if ids.get("doi") and not ids["doi"].lower().startswith("10.48550/arxiv."):
+        links.append((f"doi:{ids['doi']}", "https://doi.org/" + quote(ids["doi"], safe="/:;()._-")))
+    if ids.get("openalex"):
+        links.append(("OpenAlex", f"https://openalex.org/{quote(ids['openalex'], safe='')}"))
+    if ids.get("pmid"):
+        links.append((f"PMID:{ids['pmid']}", f"https://pubmed.ncbi.nlm.nih.gov/{quote(str(ids['pmid']), safe='')}/"))
+    if not links and str(record.get("url") or "").startswith(("https://", "http://")):
+        links.append(("link", record["url"]))
+    return links

@@ -1,0 +1,396 @@
+"""The synthesis pages, downloads and structured data of the real example site.
+
+The project's example questions are built once per module from the ../shared corpora
+(offline, like ``make site``), then every synthesis page is checked section by section, its
+JSON-LD, BibTeX (bibtexparser), CSL-JSON (the official CSL-JSON schema) and claim set (the
+documented claim-set schema). A second build puts hostile strings into real records and
+checks that they come out as text.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import bibtexparser
+import jsonschema
+import pytest
+
+from claimsets import NOW, Page, content, descendants, project, text
+from conftest import PROJECT_ROOT, shared_path
+from generator import pipeline, render, site, snapshots, svg
+from generator.models import Identifiers, Question, Record, Snapshot
+from generator.questions import load_questions
+from generator.synthesis import synthesise
+
+SECTIONS = ["answer-status", "verdicts", "prisma-flow", "evidence-gap-map", "claims", "claim-details",
+            "sources", "reviewers", "method-and-limitations", "downloads"]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    corpus = shared_path("corpus", "arxiv-cscl-2025-2026.jsonl.gz")
+    csl = shared_path("corpus", "seed-topic.csl.json")
+    root = tmp_path_factory.mktemp("example")
+    shutil.copy(PROJECT_ROOT / "mkdocs.yml", root / "mkdocs.yml")
+    shutil.copytree(PROJECT_ROOT / "content" / "questions", root / "content" / "questions")
+    report = pipeline.build(pipeline.Options(root=root, libraries=[corpus, csl], offline=True, now=NOW))
+    assert not report.failed
+    folder = root / ".litsynth" / "docs" / "questions"
+    data = {p.stem: json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))}
+    assert len(data) == 3
+    pages = {slug: (root / "site" / "questions" / slug / "index.html").read_text() for slug in data}
+    return root, data, pages
+
+
+def _section_order(page: Page) -> list[str]:
+    return [el["attrs"]["id"] for el in page.find("h2") if el["attrs"].get("id") in SECTIONS]
+
+
+def _jsonld(page: Page) -> dict:
+    blocks = [s for attrs, s in page.scripts if attrs.get("type") == "application/ld+json"]
+    assert len(blocks) == 1
+    return json.loads(blocks[0])
+
+
+def test_every_page_has_the_sections_in_order(built):
+    root, data, pages = built
+    for slug, d in data.items():
+        page = Page(pages[slug])
+        assert _section_order(page) == SECTIONS, slug
+        body = content(pages[slug])
+        # Question and facets at the top, verdict chart and PRISMA flow as inline SVG.
+        assert d["question"]["question"].split()[0] in text(page.find("div", class_="ls-question")[0])
+        for facet in d["question"]["facets"]:
+            assert facet in [text(el) for el in page.find("span", class_="ls-chip")]
+        bar = page.find("svg", class_="ls-bar")
+        assert len(bar) == 1
+        mix = render.verdict_mix(d)
+        assert all(f"{v} {n}" in bar[0]["attrs"]["aria-label"] for v, n in mix.items())
+        flow = page.find("svg", class_="ls-prisma")
+        assert len(flow) == 1
+        p = d["prisma"]
+        flow_text = " ".join(text(el) for el in descendants(flow[0]) if el["tag"] == "text")
+        for label, n in [("Records identified", p["identified"]), ("Duplicates removed", p["duplicates"]),
+                         ("Records screened", p["screened"]), ("Records excluded", p["excluded"]),
+                         ("Sources included", p["included"]), ("Claims extracted", len(d["claims"]))]:
+            assert f"{label} (n = {n})" in flow_text, (slug, label)
+        # Answer status: one row per facet with the count of included sources addressing it.
+        facet_rows = [[text(td) for td in tr["children"]] for table in page.find("table", class_="ls-facets")
+                      for tr in descendants(table) if tr["tag"] == "tr" and tr["children"][0]["tag"] == "td"]
+        assert [r[0] for r in facet_rows] == [c["facet"] for c in d["facet_coverage"]]
+        assert [int(r[2]) for r in facet_rows] == [len(c["records"]) for c in d["facet_coverage"]]
+        # Gap map: one row per included source; totals per facet.
+        gap = page.find("table", class_="ls-gap")[0]
+        gap_rows = [tr for tr in descendants(gap) if tr["tag"] == "tr" and tr["children"][0]["tag"] == "td"]
+        assert len(gap_rows) == p["included"] + 1  # + the totals row
+        totals = [text(td) for td in gap_rows[-1]["children"]][1:1 + len(d["facet_coverage"])]
+        assert [int(t) for t in totals] == [len(c["records"]) for c in d["facet_coverage"]]
+        # Reviewers: one row per reviewer plus the mean.
+        reviewers = page.find("table", class_="ls-reviewers")[0]
+        names = [text(tr["children"][0]) for tr in descendants(reviewers) if tr["tag"] == "tr"][1:]
+        assert names[:len(d["assessment"]["reviewers"])] == [r["name"] for r in d["assessment"]["reviewers"]]
+        # Method and limitations state the actual counts.
+        method = text(page.find("div", class_="ls-method")[0])
+        assert (f"{p['identified']} records were identified, {p['duplicates']} merged as duplicates, "
+                f"{p['screened']} screened and {p['included']} included") in method
+        assert f"{render.verdict_mix(d)['UNCORROBORATED']} of {len(d['claims'])} claims rest on a single source" in method
+        assert "http://" not in body.replace("http://www.w3.org/2000/svg", "")
+
+
+def test_claims_table_and_details_show_every_claim_and_evidence_sentence(built):
+    root, data, pages = built
+    for slug, d in data.items():
+        page = Page(pages[slug])
+        table = page.find("div", class_="ls-claims")[0]
+        rows = [tr for tr in descendants(table) if tr["tag"] == "tr" and tr["children"][0]["tag"] == "td"]
+        assert len(rows) == len(d["claims"])
+        shown = {text(tr["children"][2]).removesuffix(" (hedged)") for tr in rows}
+        assert shown == {" ".join(c["text"].split()) for c in d["claims"]}
+        for tr in rows:
+            assert tr["attrs"] == {}
+            verdict, conf = tr["children"][0], tr["children"][1]
+            assert text(verdict) in ("CORROBORATED", "CONTESTED", "CONTRADICTED", "UNCORROBORATED", "UNVERIFIABLE")
+            float(conf["attrs"]["data-sort"])
+        for c in d["claims"]:
+            heading = page.by_id(c["id"])  # the permalink anchor is the stable claim id
+            assert heading["tag"] == "h3" and text(heading) == " ".join(c["text"].split())
+            detail = page.by_id(f"detail-{c['id']}")
+            items = [el for el in descendants(detail) if el["tag"] == "li"]
+            assert len(items) == len(c["judgements"])
+            for li, j in zip(items, c["judgements"]):
+                label = [el for el in descendants(li) if "ls-label" in el["attrs"].get("class", "")]
+                assert text(label[0]) == j["label"]
+                assert f"confidence {j['confidence']:.2f}" in text(li)
+                quotes = [text(q) for q in descendants(li) if q["tag"] == "blockquote"]
+                assert [q.split(" (sentence ")[0] for q in quotes] == [" ".join(e["text"].split()) for e in j["rationale"]]
+                hrefs = [a["attrs"]["href"] for a in descendants(li) if a["tag"] == "a"]
+                assert f"#{render.source_anchors([r['id'] for r in d['records']])[j['record_id']]}" in hrefs
+                rec = next(r for r in d["records"] if r["id"] == j["record_id"])
+                assert all(url in hrefs for _, url in render.record_links(rec))
+
+
+def test_sources_list_links_and_screening_decisions(built):
+    root, data, pages = built
+    for slug, d in data.items():
+        page = Page(pages[slug])
+        anchors = render.source_anchors([r["id"] for r in d["records"]])
+        assert len(set(anchors.values())) == len(d["records"])
+        for r in d["records"]:
+            li = page.by_id(anchors[r["id"]])
+            assert li["tag"] == "li"
+            assert text(li["children"][0]) == " ".join(r["title"].split())
+            hrefs = [a["attrs"]["href"] for a in descendants(li) if a["tag"] == "a"]
+            if r["ids"]["arxiv"]:
+                assert f"https://arxiv.org/abs/{r['ids']['arxiv']}" in hrefs
+            decision = text(li)
+            if r["screening"]["included"]:
+                assert f"Included: relevance {r['screening']['score']:.2f}" in decision
+            else:
+                assert f"Excluded: {' '.join(r['screening']['reason'].split())}" in decision
+
+
+def test_json_ld_holds_one_claim_review_per_claim(built):
+    root, data, pages = built
+    for slug, d in data.items():
+        page = Page(pages[slug])
+        assert "<" not in [s for a, s in page.scripts if a.get("type") == "application/ld+json"][0]
+        graph = _jsonld(page)
+        assert graph["@context"] == "https://schema.org"
+        reviews = [n for n in graph["@graph"] if n["@type"] == "ClaimReview"]
+        articles = {n["@id"]: n for n in graph["@graph"] if n["@type"] == "ScholarlyArticle"}
+        assert len(reviews) == len(d["claims"])
+        assert len(articles) >= d["prisma"]["included"]
+        by_id = {c["id"]: c for c in d["claims"]}
+        for review, c in zip(reviews, d["claims"]):
+            assert review["@id"] == f"#{c['id']}" and c["id"] in by_id
+            assert review["claimReviewed"] == " ".join(c["text"].split())
+            assert review["reviewRating"]["alternateName"] == c["verdict"]["verdict"]
+            assert review["itemReviewed"]["@type"] == "Claim"
+            appearance = review["itemReviewed"].get("appearance")
+            refs = appearance if isinstance(appearance, list) else [appearance] if appearance else []
+            assert refs or c["origin"] == "curated"
+            for ref in refs:
+                assert ref["@id"] in articles
+                page.by_id(ref["@id"][1:])
+        for art in articles.values():
+            page.by_id(art["@id"][1:])
+            assert art["name"] and art["url"].startswith("https://")
+
+
+def test_bibtex_parses_and_lists_the_included_sources(built):
+    root, data, pages = built
+    for slug, d in data.items():
+        bib = (root / "site" / "questions" / slug / f"{slug}.bib").read_text(encoding="utf-8")
+        library = bibtexparser.parse_string(bib)
+        assert library.failed_blocks == []
+        included = [r for r in d["records"] if r["screening"]["included"]]
+        assert len(library.entries) == len(included)
+        keys = [e.key for e in library.entries]
+        assert len(set(keys)) == len(keys)
+        eprints = {e.fields_dict["eprint"].value for e in library.entries if "eprint" in e.fields_dict}
+        assert eprints == {r["ids"]["arxiv"] for r in included if r["ids"]["arxiv"]}
+        for e in library.entries:
+            assert e.entry_type in ("misc", "article", "inproceedings")
+            assert {"title", "year", "url"} <= set(e.fields_dict), e.key
+        # The page's download links resolve to the files.
+        hrefs = [a["attrs"].get("href") for a in Page(pages[slug]).find("a")]
+        assert f"{slug}.bib" in hrefs and f"{slug}.csl.json" in hrefs and f"../{slug}.json" in hrefs
+
+
+def test_csl_json_validates_against_the_csl_schema(built):
+    root, data, pages = built
+    schema = json.loads(shared_path("schemas", "csl-data.json").read_text())
+    validator = jsonschema.Draft7Validator(schema)
+    for slug, d in data.items():
+        items = json.loads((root / "site" / "questions" / slug / f"{slug}.csl.json").read_text())
+        errors = list(validator.iter_errors(items))
+        assert not errors, errors[:3]
+        bib_keys = {e.key for e in bibtexparser.parse_string(
+            (root / "site" / "questions" / slug / f"{slug}.bib").read_text()).entries}
+        assert {i["id"] for i in items} == bib_keys
+        assert len(items) == d["prisma"]["included"]
+        arxiv = [i for i in items if i.get("number", "").startswith("arXiv:")]
+        assert arxiv and all(i["type"] == "article" and i["DOI"].startswith("10.48550/arXiv.") for i in arxiv)
+
+
+def test_claim_sets_match_the_documented_schema(built):
+    root, data, pages = built
+    schema = render.claim_set_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    for slug, d in data.items():
+        errors = [f"{list(e.path)}: {e.message}" for e in validator.iter_errors(d)]
+        assert not errors, errors[:5]
+    doc = Page((root / "site" / "claim-set-schema" / "index.html").read_text())
+    documented = {text(el["children"][0]).split(" ")[0] for el in doc.find("tr") if el["children"][0]["tag"] == "td"}
+    assert {"claim_id", "verdict", "judgements", "rationale", "facet_coverage", "identified_by_provider"} <= documented
+    assert (root / "site" / "claim-set.schema.json").is_file()
+
+
+def test_claim_anchors_survive_a_rebuild_without_one_source(built):
+    """Removing one record from the snapshot changes no other claim's anchor."""
+    root, data, pages = built
+    questions = {q.slug: q for q in load_questions(root / "content" / "questions")}
+    env = render.environment()
+    slug = "alignment-tax"
+    snap = snapshots.read(root / "content" / "snapshots" / f"{slug}.json")
+    dropped = data[slug]["claims"][0]["record_id"]
+    smaller = Snapshot.from_dict({**snap.to_dict(), "records": [r.to_dict() for r in snap.records if r.id != dropped]})
+    before = Page(render.render_synthesis(synthesise(questions[slug], snap), env))
+    after = Page(render.render_synthesis(synthesise(questions[slug], smaller), env))
+    kept = [c for c in data[slug]["claims"] if c["record_id"] not in (None, dropped)]
+    assert kept
+    for c in kept:
+        assert text(before.by_id(c["id"])) == text(after.by_id(c["id"]))
+    ids_before = {el["attrs"]["id"] for el in before.elements if el["attrs"].get("id", "").startswith("src-")}
+    ids_after = {el["attrs"]["id"] for el in after.elements if el["attrs"].get("id", "").startswith("src-")}
+    assert ids_before - ids_after == {render.anchor(dropped)}
+
+
+def test_source_anchors_are_unique_and_independent_of_other_records():
+    ids = ["doi:10.1/a.b", "doi:10.1/a-b", "arxiv:2501.00001"]
+    anchors = render.source_anchors(ids)
+    assert len(set(anchors.values())) == 3
+    assert anchors["arxiv:2501.00001"] == "src-arxiv-2501-00001"
+    assert render.source_anchors(ids[:2]) == {k: anchors[k] for k in ids[:2]}
+    assert anchors["doi:10.1/a.b"].startswith("src-doi-10-1-a-b-")
+
+
+HOSTILE = [
+    "Precision | Recall trade-offs for `a|b` patterns",
+    "<script>alert(1)</script> considered harmful",
+    "Templates {{ config.site_name }} and {% include 'x' %} in titles",
+    "[link](http://x) and [Re] reproductions",
+    "\u202eRTL override\u202c and \u200fmarks in titles",
+    "Control\x07 and\x1b characters in titles",
+]
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    """Real synthesis of records whose titles and abstracts hold hostile strings."""
+    records = []
+    for i, title in enumerate(HOSTILE):
+        aid = f"2501.{i:05d}"
+        records.append(Record(
+            id=f"arxiv:{aid}", title=title, ids=Identifiers(arxiv=aid), authors=("Ann <b>Smith</b>", "Bo | Li"),
+            year=2025, provider="library", retrieved_at=NOW,
+            abstract=(f"Sparse retrieval is studied here. We show that sparse retrieval improves recall by 12% "
+                      f"over dense retrieval on {title}. Results indicate that sparse retrieval reduces latency "
+                      f"by 30% compared with dense retrieval.")))
+    q = Question(slug="hostile", path="content/questions/hostile.yaml",
+                 title="Does <b>sparse</b> retrieval | help *recall*? {{ x }}",
+                 question="Does sparse retrieval improve recall? <script>alert(2)</script>",
+                 facets=("sparse retrieval", "recall"), queries=("sparse retrieval",), providers=("library",),
+                 include=tuple(r.id for r in records), tags=("retrieval",))
+    snap = Snapshot(slug="hostile", queries=q.queries, providers=("library",), since=None, max_records=100,
+                    records=tuple(records), provider_counts={"library": len(records)}, retrieved_at=NOW)
+    data = synthesise(q, snap)
+    root = project(tmp_path_factory.mktemp("hostile"))
+    files = render.render_site([data], site_name="Test site")
+    site_dir = site.build(root, files, render.nav([data]))
+    return data, site_dir
+
+
+def test_hostile_strings_render_as_text(hostile):
+    data, site_dir = hostile
+    raw = (site_dir / "questions" / "hostile" / "index.html").read_text()
+    page = Page(raw)
+    body = Page(content(raw))
+    assert len(data["claims"]) >= len(HOSTILE)
+    for rec in data["records"]:
+        li = page.by_id(render.anchor(rec["id"]))
+        strong = li["children"][0]
+        assert text(strong) == render.clean(rec["title"])
+        assert not descendants(strong)
+    for c in data["claims"]:
+        heading = page.by_id(c["id"])
+        assert text(heading) == render.clean(c["text"]) and not heading["children"]
+    # Nothing from the strings became an element, a link or a script.
+    assert [attrs.get("type") for attrs, _ in body.scripts] == ["application/ld+json"]
+    assert "<b>" not in raw and "<script>alert" not in raw
+    assert all(text(e) in ("(hedged)", "Stated in") for e in body.find("em"))
+    links = [a["attrs"].get("href", "") for a in body.find("a")]
+    assert not [h for h in links if h.startswith("http://x") or h == "x" or "Re" == h]
+    assert "alert(1)" not in "".join(s for a, s in page.scripts if a.get("type") != "application/ld+json")
+    for ch in ("\u202e", "\u202c", "\u200f", "\x07", "\x1b"):
+        assert ch not in raw
+    assert "{{ config.site_name }}" in text(page.by_id(render.anchor("arxiv:2501.00002")))
+    assert "{% include 'x' %}" in raw.replace("&#39;", "'").replace("&#x27;", "'")
+    # The question title in Markdown context, nav, <title> and the page header.
+    title = render.clean(data["question"]["title"])
+    assert text(page.find("h1")[0]) == title
+    assert text(page.find("title")[0]).startswith(title)
+    assert title in [text(a) for a in page.find("a", class_="md-nav__link")]
+    index = Page((site_dir / "index.html").read_text())
+    assert {text(a).removeprefix("Next ") for a in index.find("a", href="questions/hostile/")} == {title}
+    assert not [e for e in Page(content((site_dir / "index.html").read_text())).elements if e["tag"] in ("b", "script")]
+    # JSON-LD: no raw "<" (so no "</script>"), and the strings come back unchanged.
+    ld_text = [s for a, s in page.scripts if a.get("type") == "application/ld+json"][0]
+    assert "<" not in ld_text and ">" not in ld_text
+    graph = json.loads(ld_text)["@graph"]
+    names = {n["name"] for n in graph if n["@type"] == "ScholarlyArticle"}
+    assert render.clean(HOSTILE[1]) in names
+    # The downloads stay valid.
+    bib = bibtexparser.parse_string((site_dir / "questions" / "hostile" / "hostile.bib").read_text())
+    assert not bib.failed_blocks and len(bib.entries) == len(HOSTILE)
+    csl = json.loads((site_dir / "questions" / "hostile" / "hostile.csl.json").read_text())
+    jsonschema.validate(csl, json.loads(shared_path("schemas", "csl-data.json").read_text()))
+
+
+def test_svg_figures_escape_text_and_add_up():
+    flow = svg.prisma_flow({"identified": 7, "identified_by_provider": {"<x>": 7}, "duplicates": 1, "screened": 6,
+                            "excluded": 2, "excluded_by_reason": {"off-topic & <b>": 2}, "included": 4}, claims=3)
+    assert "<x>" not in flow and "&lt;x&gt;: 7" in flow and "off-topic &amp; &lt;b&gt;: 2" in flow
+    page = Page(flow)
+    assert len(page.find("rect")) >= 6
+    bar = svg.verdict_bar({"CORROBORATED": 1, "UNCORROBORATED": 3})
+    widths = [float(r["attrs"]["width"]) for r in Page(bar).find("rect")]
+    assert widths == [150.0, 450.0]
+    empty = svg.verdict_bar({})
+    assert "ls-bar-empty" in empty
+
+
+def test_a_synthesis_with_nothing_included_still_builds(tmp_path):
+    """No included source, no claims, no facets, one failed question: strict build passes and
+    the page says so instead of showing empty tables."""
+    from claimsets import claim_set, record
+
+    rec = record("arxiv:2507.00001", "An off-topic paper", included=False)
+    data = claim_set("nothing", "A question nothing answers", [rec], [], facets=())
+    root = project(tmp_path / "proj")
+    files = render.render_site([data], site_name="Test site", failures={"broken": "no snapshot and no provider"})
+    site_dir = site.build(root, files, render.nav([data]))
+    page = Page((site_dir / "questions" / "nothing" / "index.html").read_text())
+    assert _section_order(page) == SECTIONS
+    body = text(page.find("article", class_="md-content__inner")[0])
+    assert "No sources found for this question" in body
+    assert "No source was included, so there is nothing to map." in body
+    assert "No claims: no source passed screening." in body
+    assert _jsonld(page)["@graph"] == []
+    assert bibtexparser.parse_string((site_dir / "questions" / "nothing" / "nothing.bib").read_text()).entries == []
+    assert json.loads((site_dir / "questions" / "nothing" / "nothing.csl.json").read_text()) == []
+    index = text(Page((site_dir / "index.html").read_text()).find("article", class_="md-content__inner")[0])
+    assert "broken: no snapshot and no provider" in index
+
+
+def test_bibtex_values_keep_latex_and_escape_bare_specials():
+    from generator import bibliography as bib
+
+    assert bib.latex_value("Why 42% of a_b & c #1 fail") == r"Why 42\% of a\_b \& c \#1 fail"
+    assert bib.latex_value(r"Evaluation \& Acceptability of \textit{alia lingua}") == \
+        r"Evaluation \& Acceptability of \textit{alia lingua}"
+    assert bib.latex_value("2.2$\\mu$m and a grant of $5 million") == "2.2$\\mu$m and a grant of \\$5 million"
+    assert bib.latex_value("T^2Agent") == r"T\textasciicircum{}2Agent"
+    unbalanced = bib.latex_value("A } stray { brace }")
+    record = {"id": "x", "title": "A } stray { brace }", "authors": ["Jürgen Schmidhuber"], "year": 2020, "ids": {}}
+    parsed = bibtexparser.parse_string(bib.to_bibtex([record]))
+    assert not parsed.failed_blocks and parsed.entries[0].fields_dict["title"].value == unbalanced
+    assert bib.split_name("Ludwig van Beethoven Jr.") == {
+        "suffix": "Jr.", "family": "Beethoven", "non-dropping-particle": "van", "given": "Ludwig"}
+    assert bib.split_name("Smith, John") == {"family": "Smith", "given": "John"}
+    assert bib.split_name("OpenAI") == {"literal": "OpenAI"}
+    keys = bib.citation_keys([{"id": "b", "title": "The Study", "authors": ["Ann Smith"], "year": 2020},
+                              {"id": "a", "title": "A study", "authors": ["Bo Smith"], "year": 2020}])
+    assert keys == {"a": "smith2020studya", "b": "smith2020studyb"}
