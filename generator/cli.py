@@ -1,25 +1,44 @@
-"""The ``litsynth`` command line: argument parsing and exit codes only.
+"""The ``litsynth`` command line: argument parsing, messages and exit codes only.
 
-Exit codes: 0 success; 1 a problem in the input (question files, corpus files) or a
-failed build; 2 usage errors (argparse).
+Exit codes:
+
+* 0 — success: ``build`` built every question; ``refresh`` retrieved every one asked for;
+  ``check`` found no problem;
+* 1 — a problem in the input (question files, ``--library`` files: every problem is
+  printed as ``path:line:column: what is wrong — what is allowed``, and nothing is
+  written), a failed mkdocs build, a ``--strict`` violation, or at least one question
+  that could not be built or refreshed (the others are built and the index page names
+  the failures);
+* 2 — usage errors (argparse);
+* 130 — interrupted (Ctrl-C or SIGTERM). ``site/`` and every snapshot are then each either
+  as before or completely replaced, never half-written.
+
+Warnings (unresolved ``include:``/``cites:`` identifiers, skipped corpus lines, stale
+snapshots) go to stderr prefixed ``warning:``; on a terminal, a progress line per question
+goes to stderr too.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 from pathlib import Path
 
 from generator import __version__
 from generator.errors import InputError, LitsynthError
 
+MAX_WARNINGS_SHOWN = 20
+"""Warnings printed per run before the rest are summarised (a corpus with thousands of bad
+lines would otherwise bury the result); ``-v`` shows every one."""
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="litsynth", description="Verified literature syntheses as a static site.")
     parser.add_argument("--version", action="version", version=f"litsynth {__version__}")
     parser.add_argument("--root", type=Path, default=Path("."), help="project folder (default: current)")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress and every warning")
     sub = parser.add_subparsers(dest="command", required=True)
 
     def retrieval_args(p):
@@ -29,7 +48,11 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("build", help="retrieve what has no snapshot, then build the site")
     retrieval_args(p)
-    p.add_argument("--strict", action="store_true", help="fail when a synthesis's counts do not add up")
+    p.add_argument("--strict", action="store_true",
+                   help="fail when a synthesis's counts do not add up or an include:/cites: identifier "
+                        "is not found")
+    p.add_argument("--force", action="store_true",
+                   help="recompute every claim set and rerun mkdocs, ignoring the cache")
     p = sub.add_parser("refresh", help="re-run retrieval and rewrite snapshots")
     retrieval_args(p)
     p.add_argument("slugs", nargs="*", help="question slugs (default: all)")
@@ -44,14 +67,47 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at emit time (tests replace it)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value):
+        pass
+
+
+def _configure_logging(verbose: bool) -> None:
+    level = logging.INFO if verbose else logging.WARNING
+    root = logging.getLogger()
+    handler = next((h for h in root.handlers if isinstance(h, _StderrHandler)), None)
+    if handler is None:
+        handler = _StderrHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+    # Filter at the handler: some libraries (bm25s) set their own loggers to DEBUG on import.
+    handler.setLevel(level)
+    root.setLevel(min(root.level or logging.WARNING, level))
+    # Corpus warnings are collected in the report and printed from there (all with -v).
+    logging.getLogger("generator.providers.library").setLevel(logging.ERROR)
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C so that children (mkdocs) are stopped too."""
+
+
+def _on_sigterm(signum, frame):
+    raise _Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit code."""
+    """Run the command line; returns the exit code (see module docstring)."""
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
-    # bm25s sets its own logger to DEBUG when imported; import it first, then quieten it.
-    import bm25s  # noqa: F401
-    logging.getLogger("bm25s").setLevel(logging.INFO if args.verbose else logging.WARNING)
+    _configure_logging(args.verbose)
+    previous = signal.getsignal(signal.SIGTERM)
+    in_main_thread = _install_sigterm()
     try:
         return _dispatch(args)
     except InputError as exc:
@@ -63,17 +119,45 @@ def main(argv: list[str] | None = None) -> int:
         print(f"litsynth: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("litsynth: interrupted; the previous site and snapshots are unchanged.", file=sys.stderr)
+        print("litsynth: interrupted; site/ and every snapshot are as before or completely replaced, "
+              "never half-written.", file=sys.stderr)
         return 130
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _install_sigterm() -> bool:
+    try:
+        signal.signal(signal.SIGTERM, _on_sigterm)
+        return True
+    except ValueError:  # not the main thread (e.g. called from a worker in tests)
+        return False
+
+
+def _progress():
+    if not sys.stderr.isatty():
+        return None
+
+    def say(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+    return say
+
+
+def _print_warnings(warnings: list[str], verbose: bool) -> None:
+    shown = warnings if verbose else warnings[:MAX_WARNINGS_SHOWN]
+    for warning in shown:
+        print(f"warning: {warning}", file=sys.stderr)
+    if len(shown) < len(warnings):
+        print(f"warning: … and {len(warnings) - len(shown)} more warning(s); run with -v to see them all",
+              file=sys.stderr)
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    from generator import pipeline
-
     root = args.root.resolve()
     if args.command == "check":
         from generator.questions import load_questions
-        questions = load_questions(root / "content" / "questions")
+        questions = load_questions(root / "content" / "questions", root=root)
         print(f"{len(questions)} question file(s) OK.")
         return 0
     if args.command == "new":
@@ -89,8 +173,11 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "eval":
         from generator.evaluate import main_eval
         return main_eval(args)
+
+    from generator import pipeline
     options = pipeline.Options(root=root, libraries=args.library, offline=args.offline,
-                               strict=getattr(args, "strict", False))
+                               strict=getattr(args, "strict", False), force=getattr(args, "force", False),
+                               progress=_progress())
     if args.command == "refresh":
         report = pipeline.refresh(options, args.slugs)
         for slug in report.retrieved:
@@ -98,10 +185,11 @@ def _dispatch(args: argparse.Namespace) -> int:
     else:
         report = pipeline.build(options)
         for slug in report.built:
-            print(f"built {slug}")
-        print(f"Site written to {report.site}")
-    for warning in report.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+            print(f"built {slug}" + (" (unchanged)" if slug in report.cached else ""))
+        print(f"Site written to {report.site}" + ("" if report.mkdocs_ran else " (already up to date)"))
+    if args.verbose:
+        print("timings: " + ", ".join(f"{k} {v:.3f} s" for k, v in report.timings.items()), file=sys.stderr)
+    _print_warnings(report.warnings, args.verbose)
     for slug, reason in report.failed.items():
         print(f"failed {slug}: {reason}", file=sys.stderr)
-    return 1 if report.failed and not report.built and args.command == "build" else (1 if report.failed and args.command == "refresh" else 0)
+    return 1 if report.failed else 0

@@ -1,8 +1,10 @@
 """Read and write retrieval snapshots (``content/snapshots/<slug>.json``).
 
 A snapshot is written atomically: to a temporary file in the same folder, flushed and
-fsynced, then renamed over the old one (``os.replace`` is atomic on POSIX), so an
-interrupted write never leaves a half-written or missing snapshot.
+fsynced, then renamed over the old one (``os.replace`` is atomic on POSIX) and the folder
+fsynced, so an interrupted write never leaves a half-written or missing snapshot. A write
+killed before its rename leaves a hidden ``.<name>.*.tmp`` file, which
+:func:`remove_temporaries` deletes at the start of the next run.
 """
 
 from __future__ import annotations
@@ -45,20 +47,46 @@ def dumps(snapshot: Snapshot) -> str:
     return json.dumps(snapshot.to_dict(), ensure_ascii=False, sort_keys=True, indent=1) + "\n"
 
 
+def parse(data: bytes, path: Path) -> Snapshot:
+    """The snapshot in ``data`` (the bytes of the file at ``path``, named in errors).
+
+    Raises :class:`SnapshotError` when ``data`` is not UTF-8 JSON of a snapshot.
+    """
+    try:
+        raw = json.loads(data.decode("utf-8"))
+        if not isinstance(raw, dict) or not isinstance(raw.get("records"), list):
+            raise ValueError("no 'records' list")
+        for i, rec in enumerate(raw["records"]):
+            if not (isinstance(rec, dict) and isinstance(rec.get("id"), str) and isinstance(rec.get("title"), str)
+                    and isinstance(rec.get("ids") or {}, dict)):
+                raise ValueError(f"records[{i}] is not a record with a string 'id' and 'title'")
+        return Snapshot.from_dict(raw)
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
+        raise SnapshotError(f"{path}: not a valid litsynth snapshot ({exc}); "
+                            f"run 'litsynth refresh' to retrieve it again") from exc
+
+
+def load(path: Path) -> tuple[Snapshot, bytes] | None:
+    """``(snapshot, file bytes)`` for the file at ``path``; ``None`` if it does not exist.
+
+    Raises :class:`SnapshotError` (naming the file) when it exists but is not valid.
+    """
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise SnapshotError(f"{path}: cannot read the snapshot: {exc.strerror or exc}") from exc
+    return parse(data, path), data
+
+
 def read(path: Path) -> Snapshot | None:
     """Load the snapshot at ``path``; ``None`` if the file does not exist.
 
     Raises :class:`SnapshotError` (naming the file) when it exists but is not valid.
     """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
-    try:
-        return Snapshot.from_dict(json.loads(text))
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
-        raise SnapshotError(f"{path}: not a valid litsynth snapshot ({exc}); "
-                            f"run 'litsynth refresh' to retrieve it again") from exc
+    found = load(path)
+    return None if found is None else found[0]
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -77,6 +105,34 @@ def write_atomic(path: Path, text: str) -> None:
         except FileNotFoundError:
             pass
         raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    # Makes the rename itself durable across a power loss (POSIX); not possible on Windows.
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def remove_temporaries(folder: Path) -> list[Path]:
+    """Delete the ``.<name>.*.tmp`` files that interrupted :func:`write_atomic` calls left in
+    ``folder``; returns them. Call only while holding the build lock (another writer's
+    temporary file would otherwise be taken)."""
+    removed = []
+    if Path(folder).is_dir():
+        for tmp in Path(folder).glob(".*.tmp"):
+            if tmp.is_file():
+                tmp.unlink(missing_ok=True)
+                removed.append(tmp)
+    return removed
 
 
 def write(path: Path, snapshot: Snapshot) -> None:

@@ -1,0 +1,263 @@
+"""Incremental builds: the synthesis cache and the mkdocs no-op skip (generator/cache.py,
+generator/pipeline.py, generator/site.py).
+
+The project is the repository's three example questions built offline from the shared
+seed CSL-JSON corpus (12 real records); one build is made per module and copied per test.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import PROJECT_ROOT, shared_path
+from generator import cache, pipeline, site, snapshots
+from generator.errors import BuildError
+
+EPOCH = "1790000000"  # 2026-09-21T14:13:20Z: SOURCE_DATE_EPOCH makes retrieval times reproducible
+SLUGS = ["alignment-tax", "multimodal-llama2-self-invoking-code", "reasoning-modes-cost"]
+
+
+def tree(folder: Path) -> dict[str, str]:
+    """``{relative path: sha256}`` of every file under ``folder``."""
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def options(root: Path, **kw) -> pipeline.Options:
+    return pipeline.Options(root=root, libraries=[shared_path("corpus", "seed-topic.csl.json")],
+                            offline=True, **kw)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """A project after one full build: (root, report)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SOURCE_DATE_EPOCH", EPOCH)
+        root = tmp_path_factory.mktemp("built")
+        shutil.copy(PROJECT_ROOT / "mkdocs.yml", root / "mkdocs.yml")
+        shutil.copytree(PROJECT_ROOT / "content" / "questions", root / "content" / "questions")
+        report = pipeline.build(options(root))
+    return root, report
+
+
+@pytest.fixture
+def project(built, tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    root = tmp_path / "p"
+    shutil.copytree(built[0], root, symlinks=True)
+    return root
+
+
+def test_first_build_computes_and_caches_everything(built):
+    root, report = built
+    assert report.failed == {}
+    assert sorted(report.recomputed) == SLUGS and report.cached == []
+    assert sorted(report.retrieved) == SLUGS
+    assert report.mkdocs_ran is True
+    assert sorted(p.name for p in (root / ".litsynth" / "cache").iterdir()) == [f"{s}.json" for s in SLUGS]
+    snap = snapshots.read(root / "content" / "snapshots" / "alignment-tax.json")
+    assert snap.retrieved_at == "2026-09-21T14:13:20+00:00"  # from SOURCE_DATE_EPOCH
+
+
+def test_noop_rebuild_skips_synthesis_and_mkdocs(project, built):
+    before = tree(project / "site")
+    docs_before = tree(project / ".litsynth" / "docs")
+    report = pipeline.build(options(project))
+    assert sorted(report.cached) == SLUGS and report.recomputed == []
+    assert report.retrieved == []
+    assert report.mkdocs_ran is False and report.timings["mkdocs"] == 0.0
+    assert tree(project / "site") == before
+    assert tree(project / ".litsynth" / "docs") == docs_before
+    # Served from the cache, the claim sets are exactly what was computed.
+    for slug in SLUGS:
+        cached = json.loads((project / ".litsynth" / "docs" / "questions" / f"{slug}.json").read_text())
+        fresh = json.loads((built[0] / ".litsynth" / "docs" / "questions" / f"{slug}.json").read_text())
+        assert cached == fresh
+
+
+def test_changing_a_question_or_a_snapshot_recomputes_only_that_one(project):
+    path = project / "content" / "questions" / "alignment-tax.yaml"
+    path.write_text(path.read_text().replace("tags: [alignment, evaluation]",
+                                             "tags: [alignment, evaluation, cost]"))
+    snap_path = project / "content" / "snapshots" / "reasoning-modes-cost.json"
+    snap = snapshots.read(snap_path)
+    snapshots.write(snap_path, dataclasses.replace(snap, records=snap.records[:-1]))
+    report = pipeline.build(options(project))
+    assert sorted(report.recomputed) == ["alignment-tax", "reasoning-modes-cost"]
+    assert report.cached == ["multimodal-llama2-self-invoking-code"]
+    assert report.mkdocs_ran is True
+    data = json.loads((project / "site" / "questions" / "alignment-tax.json").read_text())
+    assert data["question"]["tags"] == ["alignment", "evaluation", "cost"]
+    data = json.loads((project / "site" / "questions" / "reasoning-modes-cost.json").read_text())
+    assert data["prisma"]["identified"] == len(snap.records) - 1
+
+
+def test_force_recomputes_all_and_reruns_mkdocs(project):
+    before = tree(project / "site")
+    report = pipeline.build(options(project, force=True))
+    assert sorted(report.recomputed) == SLUGS and report.cached == []
+    assert report.mkdocs_ran is True
+    assert tree(project / "site") == before  # deterministic: the same bytes again
+
+
+def test_code_change_invalidates_every_entry(project, monkeypatch):
+    monkeypatch.setattr(cache, "code_digest", lambda package=cache.PACKAGE: "0" * 64)
+    report = pipeline.build(options(project))
+    assert sorted(report.recomputed) == SLUGS
+    assert report.mkdocs_ran is False  # same claim sets, same pages: mkdocs still skipped
+
+
+def test_corrupt_cache_entries_are_recomputed(project, caplog):
+    folder = project / ".litsynth" / "cache"
+    (folder / "alignment-tax.json").write_bytes(b'{"format": "litsynth/synth')  # truncated
+    (folder / "reasoning-modes-cost.json").write_text('{"format": "litsynth/synthesis-cache/1", "key": 1}')
+    good = (project / "site" / "questions" / "alignment-tax.json").read_bytes()
+    with caplog.at_level(logging.DEBUG, logger="generator.cache"):
+        report = pipeline.build(options(project))
+    assert sorted(report.recomputed) == ["alignment-tax", "reasoning-modes-cost"]
+    assert report.cached == ["multimodal-llama2-self-invoking-code"]
+    assert (project / "site" / "questions" / "alignment-tax.json").read_bytes() == good
+    assert any("unusable cache entry" in r.getMessage() for r in caplog.records)
+    # Rewritten whole, so the next build is a no-op again.
+    assert sorted(pipeline.build(options(project)).cached) == SLUGS
+
+
+def test_cache_key_covers_question_snapshot_and_versions(project, monkeypatch):
+    q = pipeline.load_questions(project / "content" / "questions", root=project)[0]
+    base = cache.synthesis_key(q, b"question", b"snapshot")
+    assert len(base) == 64 and base == cache.synthesis_key(q, b"question", b"snapshot")
+    assert cache.synthesis_key(q, b"question ", b"snapshot") != base
+    assert cache.synthesis_key(q, b"question", b"snapshot ") != base
+    monkeypatch.setattr(cache, "__version__", "9.9.9")
+    newer = cache.synthesis_key(q, b"question", b"snapshot")
+    assert newer != base
+    monkeypatch.setattr(cache, "_verifier", lambda: ("lexical", "lexical-999"))
+    assert cache.synthesis_key(q, b"question", b"snapshot") not in (base, newer)
+
+
+def test_verifier_constants_read_without_import_match_the_module():
+    from generator import verification
+    found = cache._constants(cache.PACKAGE / "verification.py", ("METHOD", "METHOD_VERSION"))
+    assert found == {"METHOD": verification.METHOD, "METHOD_VERSION": verification.METHOD_VERSION}
+
+
+def test_code_digest_follows_sources_and_model_files(tmp_path):
+    pkg = tmp_path / "generator"
+    pkg.mkdir()
+    for name in cache.CODE_MODULES:
+        src = cache.PACKAGE / f"{name}.py"
+        if src.exists():
+            shutil.copy(src, pkg / src.name)
+    digest = cache.code_digest.__wrapped__  # uncached: the files change under it here
+    first = digest(pkg)
+    assert first == digest(cache.PACKAGE)  # same bytes, same digest
+    with open(pkg / "screening.py", "a") as fh:
+        fh.write("\n# a comment is a change too\n")
+    second = digest(pkg)
+    assert second != first
+    (pkg / "model").mkdir()
+    (pkg / "model" / "config.json").write_text("{}")
+    third = digest(pkg)
+    assert third != second
+    (pkg / "model" / "config.json").write_text('{"temperature": 1.5}')
+    assert digest(pkg) != third
+
+
+def test_removed_question_drops_its_page_and_cache_entry(project):
+    (project / "content" / "questions" / "reasoning-modes-cost.yaml").unlink()
+    report = pipeline.build(options(project))
+    assert sorted(report.built) == SLUGS[:2]
+    assert not (project / ".litsynth" / "cache" / "reasoning-modes-cost.json").exists()
+    assert not (project / "site" / "questions" / "reasoning-modes-cost").exists()
+    assert not (project / ".litsynth" / "docs" / "questions" / "reasoning-modes-cost.md").exists()
+    nav = (project / ".litsynth" / "mkdocs.build.yml").read_text()
+    assert "reasoning-modes-cost" not in nav
+    # The snapshot is kept: deleting a question file must not lose retrieved data.
+    assert (project / "content" / "snapshots" / "reasoning-modes-cost.json").exists()
+
+
+def test_tampered_site_is_rebuilt_not_skipped(project):
+    page = project / "site" / "index.html"
+    original = page.read_bytes()
+    page.write_bytes(b"<p>defaced</p>")
+    report = pipeline.build(options(project))
+    assert report.mkdocs_ran is True and page.read_bytes() == original
+    assert report.recomputed == []
+    (project / "site" / "questions" / "extra.html").write_text("stray")
+    shutil.rmtree(project / "site" / "method")
+    assert pipeline.build(options(project)).mkdocs_ran is True
+    assert not (project / "site" / "questions" / "extra.html").exists()
+    assert (project / "site" / "method" / "index.html").is_file()
+
+
+def test_mkdocs_inputs_outside_the_docs_rerun_mkdocs(project, monkeypatch):
+    config = project / "mkdocs.yml"
+    # An !ENV variable changes what mkdocs writes although no file changed.
+    monkeypatch.setenv("SITE_URL", "https://acme.github.io/lit-review/")
+    assert pipeline.build(options(project)).mkdocs_ran is True
+    assert "https://acme.github.io/lit-review/" in (project / "site" / "sitemap.xml").read_text()
+    assert pipeline.build(options(project)).mkdocs_ran is False
+    config.write_text(config.read_text().replace("site_name: ", "site_name: Renamed "))
+    report = pipeline.build(options(project))
+    assert report.mkdocs_ran is True and report.cached  # claim sets do not depend on mkdocs.yml
+    assert "Renamed" in (project / "site" / "index.html").read_text()
+
+
+def test_stale_snapshot_warns_and_unreadable_snapshot_fails_only_its_question(project):
+    path = project / "content" / "questions" / "reasoning-modes-cost.yaml"
+    path.write_text(re.sub(r'\n *- "reasoning token budget control"', "", path.read_text()))
+    broken = project / "content" / "snapshots" / "alignment-tax.json"
+    broken.write_text('{"slug": "alignment-tax", "records": [')
+    report = pipeline.build(options(project))
+    (warning,) = [w for w in report.warnings if "other search settings" in w]
+    assert warning.startswith("content/questions/reasoning-modes-cost.yaml: ")
+    assert "litsynth refresh reasoning-modes-cost" in warning
+    assert list(report.failed) == ["alignment-tax"]
+    assert "not a valid litsynth snapshot" in report.failed["alignment-tax"]
+    assert sorted(report.built) == SLUGS[1:]
+    assert broken.read_text() == '{"slug": "alignment-tax", "records": ['  # never overwritten
+    assert "alignment-tax" in (project / "site" / "index.html").read_text()
+
+
+def test_mkdocs_failure_leaves_everything_as_it_was(project):
+    before = tree(project / "site"), tree(project / ".litsynth" / "docs")
+    config = project / "mkdocs.yml"
+    config.write_text(config.read_text().replace("- admonition", "- no_such_markdown_extension"))
+    question = project / "content" / "questions" / "alignment-tax.yaml"
+    question.write_text(question.read_text().replace("tags: [alignment, evaluation]", "tags: [changed]"))
+    with pytest.raises(BuildError, match="mkdocs build --strict failed; the previous site is unchanged"):
+        pipeline.build(options(project))
+    assert (tree(project / "site"), tree(project / ".litsynth" / "docs")) == before
+    # state.json still describes the site that is there, so the next build may skip mkdocs.
+    assert sorted(p.name for p in (project / ".litsynth").iterdir()) == [
+        "cache", "docs", "lock", "mkdocs.build.yml", "state.json"]
+
+
+def test_interrupted_leftovers_are_cleaned_before_the_next_build(project):
+    work = project / ".litsynth"
+    for name in ("site.new", "docs.new", "site.trash", "docs.old"):
+        (work / name / "x").mkdir(parents=True)
+    (project / "content" / "snapshots" / ".alignment-tax.json.abc123.tmp").write_text('{"slug": "alig')
+    (work / "cache" / ".alignment-tax.json.abc123.tmp").write_text("{")
+    (work / ".state.json.zz.tmp").write_text("")
+    pipeline.build(options(project))
+    assert sorted(p.name for p in work.iterdir()) == ["cache", "docs", "lock", "mkdocs.build.yml", "state.json"]
+    assert not list((project / "content" / "snapshots").glob(".*"))
+    assert not list((work / "cache").glob(".*"))
+
+
+def test_lock_excludes_a_second_process(project):
+    with site.lock(project):
+        with pytest.raises(BuildError, match="another litsynth process"):
+            with site.lock(project, timeout=0.2):
+                pass
+    with site.lock(project, timeout=0.2):
+        pass  # released
