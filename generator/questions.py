@@ -48,8 +48,12 @@ MAX_DEPTH = 32
 (file → claims → claim → cites); anything deeper is a mistake or an attack, and stopping
 early keeps the pure-Python composer far from the interpreter's recursion limit."""
 
-RESERVED_SLUGS = frozenset({"index", "assets", "search", "tags", "404", "method", "performance", "sitemap"})
-"""Slugs that would overwrite a page or folder the site generator writes itself."""
+_WINDOWS_DEVICES = frozenset({"con", "prn", "aux", "nul"} | {f"com{i}" for i in range(1, 10)}
+                             | {f"lpt{i}" for i in range(1, 10)})
+RESERVED_SLUGS = frozenset({"index", "assets", "search", "tags", "404", "method", "performance", "sitemap",
+                            "claim-set-schema"}) | _WINDOWS_DEVICES
+"""Slugs that would overwrite a page or folder the site generator writes itself, or that
+name a Windows device (a site checked out on Windows could not hold ``con.md``)."""
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 

@@ -206,8 +206,9 @@ def question_coverage(question: Question, terms: set[str], idf: dict[str, float]
     """
     default = max(idf.values(), default=1.0)
     weights = {t: idf.get(t, default) for t in question_terms(question)}
-    total = sum(weights.values())
-    return sum(w for t, w in weights.items() if t in terms) / total if total else 0.0
+    # fsum: exactly rounded, independent of set/dict iteration order (PYTHONHASHSEED).
+    total = math.fsum(weights.values())
+    return math.fsum(w for t, w in weights.items() if t in terms) / total if total else 0.0
 
 
 def relevance(question: Question, terms: set[str], idf: dict[str, float],

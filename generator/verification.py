@@ -370,9 +370,11 @@ def _negated_match(f: _Features, matched: frozenset[str]) -> bool:
 def _score(claim: _Features, sent: _Features, idf: Mapping[str, float] | None) -> PairScore:
     # Boilerplate ("results demonstrate the effectiveness of the method") says nothing
     # about what was found, so coverage counts only the claim's core stems.
-    total = sum(_weight(s, idf) for s in claim.core)
+    # math.fsum is exactly rounded, so the result does not depend on set iteration order
+    # (which varies with PYTHONHASHSEED) and rebuilds stay byte-identical.
+    total = math.fsum(_weight(s, idf) for s in claim.core)
     matched = claim.core & sent.core
-    coverage = sum(_weight(s, idf) for s in matched) / total if total > 0 else 0.0
+    coverage = math.fsum(_weight(s, idf) for s in matched) / total if total > 0 else 0.0
     if not claim.quantities:
         number = "none"
     elif all(any(_q_match(q, r) for r in sent.quantities) for q in claim.quantities):

@@ -200,3 +200,27 @@ def test_rebuild_is_reproducible(built, tmp_path):
     pipeline.build(options)
     after = {p: p.read_bytes() for p in (root / ".litsynth" / "docs").rglob("*") if p.is_file()}
     assert before == after
+
+
+def test_rebuild_in_another_process_gives_identical_claim_sets(built, tmp_path):
+    """Same question files + snapshots, another interpreter with another hash seed."""
+    import os
+    import subprocess
+    import sys
+
+    root, _, options = built
+    other = tmp_path / "other"
+    other.mkdir()
+    _copy_project(other)
+    shutil.copytree(root / "content" / "snapshots", other / "content" / "snapshots")
+    env = dict(os.environ, PYTHONHASHSEED="12345")
+    args = [sys.executable, "-m", "generator", "--root", str(other), "build", "--offline"]
+    for lib in options.libraries:
+        args += ["--library", str(lib)]
+    proc = subprocess.run(args, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    mine = _claim_sets(root)
+    theirs = _claim_sets(other)
+    assert mine.keys() == theirs.keys()
+    for slug in mine:
+        assert mine[slug] == theirs[slug], slug
