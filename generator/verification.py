@@ -112,7 +112,7 @@ __all__ = [
 ]
 
 METHOD = "lexical"
-METHOD_VERSION = "lexical-1"
+METHOD_VERSION = "lexical-2"
 
 # Label thresholds, chosen on SciFact *train* claims only (never dev/test) by
 # benchmarks/tune_lexical.py: coordinate ascent maximising the mean of abstract-level
@@ -182,7 +182,7 @@ class _Features:
     core: frozenset[str]                 # stems without research boilerplate
     quantities: tuple[T.Quantity, ...]
     negated: frozenset[int]              # token positions under a predicate/condition cue
-    units: tuple[tuple[int, int, int], ...]
+    units: tuple[tuple[int, int, int, str], ...]  # (sign, first, last, head axis)
     entities: tuple[tuple[int, str], ...]
     hedged: bool
     finding: bool
@@ -202,7 +202,7 @@ def _features(sentence: str) -> _Features:
         core=frozenset(st for st in stem_at if st and st not in T.DISCOURSE_STEMS),
         quantities=tuple(T.quantities(sentence)),
         negated=T.negated_positions(sentence, conditions=NEGATION_CONDITIONS),
-        units=tuple(T.direction_units(sentence)),
+        units=tuple(T.direction_phrases(sentence)),
         entities=tuple(T.entity_tokens(sentence)),
         hedged=T.is_hedged(sentence),
         finding=cue_score(sentence) > 0,
@@ -331,28 +331,32 @@ def _substitution(claim: _Features, sent: _Features) -> bool:
     return False
 
 
-def _anchored_units(f: _Features, matched: frozenset[str]) -> list[tuple[int, frozenset[str]]]:
-    """Direction phrases with the shared content words near them: ``[(sign, anchors)]``."""
+def _anchored_units(f: _Features, matched: frozenset[str]) -> list[tuple[int, str, frozenset[str]]]:
+    """Direction phrases with the shared content words near them: ``[(sign, head_axis, anchors)]``."""
     out = []
     content = [i for i, st in enumerate(f.stem_at) if st]
-    for sign, lo, hi in f.units:
+    for sign, lo, hi, axis in f.units:
         near = [i for i in content if i < lo][-_ANCHOR:] + [i for i in content if i > hi][:_ANCHOR]
         anchors = frozenset(f.stem_at[i] for i in near
                             if f.stem_at[i] in matched and f.stem_at[i] not in T.DIRECTION_STEMS)
         if anchors:
-            out.append((sign, anchors))
+            out.append((sign, axis, anchors))
     return out
 
 
 def _direction_flip(claim: _Features, sent: _Features, matched: frozenset[str]) -> bool:
-    """Each anchored claim phrase is paired with the sentence phrase sharing most anchor
-    words (a tie pairs nothing); a flip needs an opposite pair and no agreeing pair."""
+    """Each anchored claim phrase is paired with the comparable sentence phrase sharing most
+    anchor words (a tie pairs nothing; comparability: :func:`generator.text.comparable_axes`);
+    a flip needs an opposite pair and no agreeing pair."""
     sent_units = _anchored_units(sent, matched)
     if not sent_units:
         return False
     opposite = agree = False
-    for sign, anchors in _anchored_units(claim, matched):
-        overlaps = sorted(((len(anchors & a), s) for s, a in sent_units), reverse=True)
+    for sign, axis, anchors in _anchored_units(claim, matched):
+        overlaps = sorted(((len(anchors & a), s) for s, ax, a in sent_units if T.comparable_axes(axis, ax)),
+                          reverse=True)
+        if not overlaps:
+            continue
         top, top_sign = overlaps[0]
         if top == 0 or (len(overlaps) > 1 and overlaps[1][0] == top and overlaps[1][1] != top_sign):
             continue

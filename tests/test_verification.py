@@ -436,3 +436,18 @@ def test_verify_does_not_corroborate_self_referential_claims():
     judgements, verdicts = V.verify(claims, records)
     assert judgements == []
     assert all(v.verdict == UNCORROBORATED and "own unnamed contribution" in v.reason for v in verdicts)
+
+
+def test_an_amount_word_does_not_contradict_a_property_word():
+    # Found on the example site: reducing a cost is not the opposite of being more efficient.
+    claim = "Model averaging reduces the alignment tax of RLHF."
+    sentence = ("In light of the above pressing issue in aligning LLMs, in this paper we explore model "
+                "averaging, which interpolates between pre and post RLHF model weights, to achieve a "
+                "more efficient reward-tax Pareto front.")
+    label, _, _ = V.judge_text(claim, [sentence])
+    assert label != CONTRADICTS
+    # ...while opposite directions on one property still contradict (VER-06 g1).
+    label, _, _ = V.judge_text(
+        "Hierarchical softmax is less efficient than the full softmax.",
+        ["Hierarchical softmax is a computationally more efficient alternative to the full softmax."])
+    assert label == CONTRADICTS
