@@ -82,6 +82,10 @@ class _Text:
     """A non-empty string; surrounding whitespace is stripped (``collapse`` joins runs)."""
 
     collapse: bool = False
+    sentence: bool = False  # must read as one complete sentence (a curated claim)
+
+
+_COMPLETE_SENTENCE = re.compile(r"^[^\W_].*[.!?][\"')\]\u201d\u2019]*$", re.S)
 
 
 @dataclass(frozen=True)
@@ -136,7 +140,7 @@ _SEARCH = _Map(fields=(
     ("max_records", _Int(1, 10000, "an integer 1–10000")),
 ))
 _CLAIM = _Map(
-    fields=(("text", _Text(collapse=True)), ("cites", _List(_Ident(), "a list of identifiers"))),
+    fields=(("text", _Text(collapse=True, sentence=True)), ("cites", _List(_Ident(), "a list of identifiers"))),
     required=("text",),
 )
 _QUESTION = _Map(
@@ -339,6 +343,11 @@ class _Converter:
             text = " ".join(raw.split()) if spec.collapse else raw.strip()
             if not text:
                 self.problem(node, _at(where, f"expected {want}, got an empty string"))
+                return _BAD
+            if spec.sentence and (len(text.split()) < 2 or not _COMPLETE_SENTENCE.match(text)):
+                # A claim is checked and shown as a sentence; a fragment cannot be verified.
+                self.problem(node, _at(where, f"expected a claim written as one complete sentence "
+                                              f"ending with '.', '!' or '?', got {_show(raw)}"))
                 return _BAD
             return text
         if isinstance(spec, _Int):

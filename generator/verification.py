@@ -756,9 +756,12 @@ def aggregate(claim: Claim, judgements: Sequence[Judgement], *, source_has_text:
     else:
         verdict, conf = UNCORROBORATED, None
         checked = len({j.record_id for j in judgements})
-        reason = ("Stated by its source only: none of the "
+        # A curated claim that cites nothing has no source statement to fall back on.
+        who = ("Not supported by any source: the question file cites none for it, and"
+               if claim.origin == "curated" and not claim.cites else "Stated by its source only:")
+        reason = (f"{who} none of the "
                   f"{checked} independent records checked supports or contradicts it."
-                  if checked else "Stated by its source only: no independent record to check it against.")
+                  if checked else f"{who} no independent record to check it against.")
     return Verdict(
         claim_id=claim.id,
         verdict=verdict,

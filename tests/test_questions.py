@@ -311,14 +311,14 @@ def test_implicit_types_stay_strings(work, loader):
                  "title: 10:00\nquestion: 2024-12-19\n"
                  "facets: [NO, 1.10, '10:00', 10:00, 2024-12-19, yes, off, 0x1F, 1e3, .inf, 012]\n"
                  "tags:\n  - NO\n  - 1.10\nsearch:\n  queries: [NO, 2024-12-19]\n  since: '2022'\n"
-                 "claims:\n  - text: NO\n")
+                 "claims:\n  - text: NO is no.\n")
     q = load_question(path)
     assert q.title == "10:00" and q.question == "2024-12-19"
     assert q.facets == ("NO", "1.10", "10:00", "2024-12-19", "yes", "off", "0x1F", "1e3", ".inf", "012")
     assert q.tags == ("NO", "1.10")
     assert q.queries == ("NO", "2024-12-19")
     assert q.since == 2022 and type(q.since) is int
-    assert q.claims == (CuratedClaim("NO"),)
+    assert q.claims == (CuratedClaim("NO is no."),)
 
 
 def test_wrong_types_all_reported_and_located(work, loader):
@@ -333,7 +333,7 @@ def test_wrong_types_all_reported_and_located(work, loader):
                  "  queries: []\n"                   # 8
                  "tags: {a: b}\n"                    # 9
                  "claims:\n"                         # 10
-                 "  - text: ok\n"                    # 11
+                 "  - text: It is ok.\n"             # 11
                  "    cites: [arXiv:2309.06256, 'arXiv:abc']\n"  # 12
                  "  - cites: []\n"                   # 13
                  "include: [doi:nope]\n")            # 14
@@ -444,7 +444,7 @@ def test_unsupported_tags(work, loader):
 
 def test_aliases_cannot_blow_up(work, loader, capsys):
     # A "billion laughs" shape: each level references the previous one ten times.
-    lines = [VALID, "a0: &a0 {text: x, cites: [arXiv:2309.06256]}\n"]
+    lines = [VALID, "a0: &a0 {text: X holds., cites: [arXiv:2309.06256]}\n"]
     for i in range(1, 9):
         refs = ", ".join([f"*a{i - 1}"] * 10)
         lines.append(f"a{i}: &a{i} [{refs}]\n")
@@ -718,3 +718,13 @@ def test_property_scaffold_always_loads(text):
     assert q.question == _visible(text)
     assert len(q.title) <= 80
     assert re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", scaffold_slug(text))
+
+
+def test_a_curated_claim_must_be_a_complete_sentence(work, loader):
+    # A fragment cannot be checked as a claim, and the page would show it as one.
+    problems = problems_of(write("questions/fragment.yaml",
+                                 "title: T\nquestion: Q?\nclaims:\n  - text: model averaging\n"
+                                 "  - text: Model averaging reduces the alignment tax of RLHF.\n"))
+    assert [str(p) for p in problems] == [
+        "questions/fragment.yaml:4:11: claims[0].text: expected a claim written as one complete "
+        "sentence ending with '.', '!' or '?', got 'model averaging'"]
