@@ -176,6 +176,10 @@ class HttpClient:
         self._backoff = tenacity.wait_exponential_jitter(initial=1.0, max=backoff_max, jitter=1.0)
         self._secrets = settings.secrets()
         _REGISTERED_SECRETS.update(self._secrets)
+        # Providers that could not be connected to at all in this run: later requests fail
+        # at once instead of waiting out the backoff again (a machine without network
+        # would otherwise spend minutes per question).
+        self._unreachable: dict[str, str] = {}
         self._last_start: dict[str, float] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
@@ -228,8 +232,10 @@ class HttpClient:
     def _get(self, url: str, params, headers, host_interval) -> httpx.Response:
         provider = self.provider_for(url)
         interval = MIN_INTERVAL.get(provider, 0.0) if host_interval is None else host_interval
+        if provider in self._unreachable:
+            raise ProviderError(provider, self._unreachable[provider])
         retrying = tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(self.max_attempts),
+            stop=tenacity.stop_after_attempt(self.max_attempts) | _stop_on_repeated_connect_error,
             wait=self._wait,
             retry=tenacity.retry_if_exception_type(_Retry),
             sleep=self._sleep,
@@ -241,7 +247,10 @@ class HttpClient:
                 with attempt:
                     response = self._send(provider, interval, url, params, headers)
         except _Retry as exc:
-            raise self._exhausted(provider, url, exc) from None
+            error = self._exhausted(provider, url, exc)
+            if exc.kind == "connect":
+                self._unreachable[provider] = f"{error} (not retried again in this run)"
+            raise error from None
         if response.status_code == 404:
             raise NotFoundError(provider, self._redact(f"{self._name(provider)}: HTTP 404 for {_where(url)}"),
                                 status=404)
@@ -266,6 +275,8 @@ class HttpClient:
                 response = self._client.get(url, params=params, headers=headers)
             except httpx.TimeoutException:
                 raise _Retry("timeout") from None
+            except httpx.ConnectError as exc:
+                raise _Retry("connect", detail=type(exc).__name__) from None
             except httpx.TransportError as exc:
                 raise _Retry("transport", detail=type(exc).__name__) from None
             except httpx.TooManyRedirects:
@@ -290,7 +301,8 @@ class HttpClient:
                     _where(url), delay, state.attempt_number, self.max_attempts)
 
     def _exhausted(self, provider: str, url: str, exc: _Retry) -> ProviderError:
-        name, n = self._name(provider), self.max_attempts
+        name, n = self._name(provider), min(self.max_attempts, CONNECT_ATTEMPTS) if exc.kind == "connect" \
+            else self.max_attempts
         if exc.kind == "status" and exc.status == 429:
             hint = _KEY_HINT.get(provider, "retry later")
             message = f"{name} rate-limited (HTTP 429) after {n} attempts — {hint}"
@@ -315,6 +327,17 @@ class HttpClient:
         for secret in self._secrets:
             text = text.replace(secret, "<redacted>")
         return text
+
+
+CONNECT_ATTEMPTS = 2
+"""Attempts when the connection itself fails (DNS failure, refused): a host that cannot be
+reached at all rarely becomes reachable within the backoff window, so give up early (our
+own choice; rate limits and 5xx keep the full ``max_attempts``)."""
+
+
+def _stop_on_repeated_connect_error(state: tenacity.RetryCallState) -> bool:
+    exc = state.outcome.exception() if state.outcome else None
+    return getattr(exc, "kind", None) == "connect" and state.attempt_number >= CONNECT_ATTEMPTS
 
 
 def _where(url: str) -> str:

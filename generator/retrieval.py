@@ -57,8 +57,10 @@ def retrieve(question: Question, providers: list[Provider], *, now: str) -> Snap
 
     if providers and len(errors) == len(providers) and not records:
         raise RetrievalError(
-            f"{question.slug}: every provider failed: "
-            + "; ".join(f"{name}: {msg}" for name, msg in errors.items()))
+            "every provider failed ("
+            + "; ".join(msg for msg in errors.values())
+            + "). Without network access, build from local corpora: "
+              "litsynth build --offline --library PATH (make site OFFLINE=1 LIBRARY=\"PATH ...\")")
     names = tuple(p.name for p in providers)
     return Snapshot(
         slug=question.slug,

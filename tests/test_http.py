@@ -198,8 +198,38 @@ def test_transport_errors_exhaust_into_a_provider_error():
         raise httpx.ConnectError("refused", request=request)
 
     client, _ = client_for(sequence(refuse), max_attempts=3)
-    with pytest.raises(ProviderError, match=r"^arXiv: network error \(ConnectError\) after 3 attempts for /api/query$"):
+    with pytest.raises(ProviderError, match=r"^arXiv: network error \(ConnectError\) after 2 attempts for /api/query$"):
         client.get_text(f"{ARXIV}/query", params={"search_query": "x"})
+
+
+def test_an_unreachable_provider_fails_fast_for_the_rest_of_the_run():
+    # Without network every question would otherwise wait out the whole backoff again.
+    calls = []
+
+    def refuse(request):
+        calls.append(request.url.host)
+        raise httpx.ConnectError("name resolution failed", request=request)
+
+    client, _ = client_for(refuse, max_attempts=5)
+    with pytest.raises(ProviderError):
+        client.get_text(f"{ARXIV}/query", params={"search_query": "x"})
+    assert len(calls) == 2
+    with pytest.raises(ProviderError, match="not retried again in this run"):
+        client.get_text(f"{ARXIV}/query", params={"search_query": "y"})
+    assert len(calls) == 2
+    # Other providers are still tried.
+    with pytest.raises(ProviderError):
+        client.get_json(f"{OA}/works", params={"search": "x"})
+    assert len(calls) == 4
+
+
+def test_a_timeout_still_gets_the_full_retry_budget():
+    def slow(request):
+        raise httpx.ReadTimeout("slow", request=request)
+
+    client, _ = client_for(slow, max_attempts=4)
+    with pytest.raises(ProviderError, match="timed out after 4 attempts"):
+        client.get_json(f"{OA}/works", params={"search": "x"})
 
 
 def test_client_errors_are_not_retried():

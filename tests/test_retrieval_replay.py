@@ -115,3 +115,21 @@ def test_a_failing_provider_is_reported_and_the_others_are_used(tmp_path, monkey
     page = (tmp_path / "site" / "questions" / "nlp" / "index.html").read_text()
     visible = html.unescape(re.sub(r"<[^>]+>", " ", page))
     assert "Results from crossref are missing: Crossref: network error" in visible
+
+
+def test_without_network_the_failure_says_what_to_do(tmp_path, monkeypatch):
+    shutil.copy(PROJECT_ROOT / "mkdocs.yml", tmp_path / "mkdocs.yml")
+    (tmp_path / "content" / "questions").mkdir(parents=True)
+    for slug in ("one", "two"):
+        (tmp_path / "content" / "questions" / f"{slug}.yaml").write_text(QUESTION)
+    for variable in BASE_URL_VARIABLES.values():
+        # Port 9 on loopback refuses connections: what a machine without network sees.
+        monkeypatch.setenv(variable, "http://127.0.0.1:9/api")
+    report = pipeline.build(pipeline.Options(root=tmp_path, now="2026-11-30T00:00:00+00:00"))
+    assert set(report.failed) == {"one", "two"}
+    for reason in report.failed.values():
+        assert "every provider failed" in reason
+        assert "--offline --library PATH" in reason
+    # Each provider was given up on once, then failed fast for the second question.
+    assert "not retried again in this run" in report.failed["two"]
+    assert not (tmp_path / "content" / "snapshots" / "one.json").exists()
