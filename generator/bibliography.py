@@ -1,7 +1,8 @@
 """The bibliography of a synthesis as BibTeX and CSL-JSON (pure: record dicts in, text out).
 
 Input records are the claim set's ``records`` entries (``id``, ``title``, ``authors`` as
-"Given Family" strings, ``year``, ``month``, ``venue``, ``ids`` …). Both formats use the
+"Given Family", "Family, Given" or "{Literal}" strings (:func:`split_name`), ``year``,
+``month``, ``venue``, ``ids`` …). Both formats use the
 same citation keys (:func:`citation_keys`), so a reader can cite either.
 
 * BibTeX is written with bibtexparser v2 (the library encloses every value in braces).
@@ -22,6 +23,7 @@ import unicodedata
 import bibtexparser
 from bibtexparser.model import Entry, Field
 
+from generator.display import braced_literal
 from generator.display import clean as _clean
 
 _PARTICLES = frozenset({"van", "von", "de", "der", "den", "da", "di", "du", "le", "la", "del", "della",
@@ -30,26 +32,37 @@ _SUFFIXES = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"})
 _STOPWORDS = frozenset({"a", "an", "the", "on", "of", "in", "for", "and", "to", "is", "are", "do", "does",
                         "what", "how", "why", "when", "with", "towards", "toward", "can"})
 _CONFERENCE = re.compile(r"proceedings|conference|workshop|symposium", re.I)
-# The inline rule of pymdownx.arithmatex: no space just inside either dollar, escapes allowed
+# Display math ($$...$$) first, so its dollars are not read as two empty inline spans; then
+# the inline rule of pymdownx.arithmatex: no space just inside either dollar, escapes allowed
 # inside -- so "$5 and $6" stays text while "2.2$\\mu$m" holds math.
-_MATH = re.compile(r"(?<!\\)\$(?!\s)(?:\\.|[^\\$])+?(?<!\s)\$")
+_MATH = re.compile(r"(?<!\\)\$\$(?:\\.|[^\\$])+?\$\$|(?<!\\)\$(?!\s)(?:\\.|[^\\$])+?(?<!\s)\$")
 _COMMAND = re.compile(r"\\(?:[a-zA-Z]+|[&%$#_{}~^\"'`.=\\ ])")
 
 
 def split_name(name: str) -> dict[str, str]:
     """A person's name as a CSL name object.
 
-    ``"Family, Given"`` is split at the comma; ``"Given von Family Jr."`` gives ``given``,
-    ``non-dropping-particle`` (lower-case particles such as *van*, *de*), ``family`` and
-    ``suffix``. A one-word name (an organisation, a mononym) becomes ``{"literal": name}``.
+    Author strings come in three forms:
+
+    * ``"{Literal Name}"`` (wholly braced, as the library readers write CSL ``literal`` and
+      braced BibTeX names) gives ``{"literal": "Literal Name"}``: organisations stay whole.
+    * ``"Family, Given"`` or ``"Family, Suffix, Given"`` (BibTeX's ``von Last, Jr, First``,
+      as the library readers write CSL-JSON and BibTeX persons) is split at the commas, so
+      multi-word family names survive: ``"García Márquez, Gabriel"`` has family
+      ``García Márquez``, ``"De La Cruz, María"`` family ``De La Cruz``. Leading lower-case
+      words of the family part are the ``non-dropping-particle`` (BibTeX's *von* rule:
+      ``"van der Berg, Jan"``).
+    * ``"Given von Family Jr."`` (arXiv's form) gives ``given``, ``non-dropping-particle``
+      (lower-case particles such as *van*, *de*), ``family`` (the last word) and ``suffix``.
+
+    A one-word name (an organisation, a mononym) becomes ``{"literal": name}``.
     """
     name = _clean(name)
+    literal = braced_literal(name)
+    if literal is not None:
+        return {"literal": literal}
     if "," in name:
-        family, given = (part.strip() for part in name.split(",", 1))
-        out = {"family": family}
-        if given:
-            out["given"] = given
-        return out if family else {"literal": name}
+        return _split_comma_name(name)
     tokens = name.split()
     if len(tokens) < 2:
         return {"literal": name}
@@ -64,6 +77,25 @@ def split_name(name: str) -> dict[str, str]:
     if particles:
         out["non-dropping-particle"] = " ".join(particles)
     out["given"] = " ".join(tokens)
+    return out
+
+
+def _split_comma_name(name: str) -> dict[str, str]:
+    parts = [part.strip() for part in name.split(",")]
+    tokens = parts[0].split()
+    if not tokens:
+        return {"literal": name}
+    particles = []
+    while len(tokens) > 1 and tokens[0][:1].islower():
+        particles.append(tokens.pop(0))
+    out = {"family": " ".join(tokens)}
+    if particles:
+        out["non-dropping-particle"] = " ".join(particles)
+    rest = [p for p in parts[1:] if p]
+    if len(rest) > 1:
+        out["suffix"] = ", ".join(rest[:-1])
+    if rest:
+        out["given"] = rest[-1]
     return out
 
 
@@ -255,6 +287,8 @@ def _bib_name(name: str) -> str:
     family = latex_value(" ".join(p for p in (parts.get("non-dropping-particle"), parts["family"]) if p))
     if re.search(r"\band\b", family, re.I):
         family = "{" + family + "}"
+    if not parts.get("given"):
+        return "{" + family + "}" if not family.startswith("{") else family
     pieces = [family]
     if parts.get("suffix"):
         pieces.append(latex_value(parts["suffix"]))

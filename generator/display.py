@@ -25,6 +25,47 @@ def clean(text) -> str:
     return " ".join(CONTROL.sub("", str(text)).split())
 
 
+def braced_literal(name: str) -> str | None:
+    """The inside of ``name`` when the whole name is one brace group (``"{OpenAI Research Team}"``).
+
+    Library readers write organisation and other literal names this way, as BibTeX does,
+    so that no later step splits them into given and family names. Returns ``None`` when
+    ``name`` is not wholly braced (``"{\\'E}mile Zola"`` is not).
+    """
+    if not (name.startswith("{") and name.endswith("}")):
+        return None
+    depth = 0
+    for i, ch in enumerate(name):
+        depth += ch == "{"
+        depth -= ch == "}"
+        if depth == 0:
+            return name[1:-1].strip() if i == len(name) - 1 else None
+    return None
+
+
+def person_name(name) -> str:
+    """An author string as a reader writes the name: given name first, no markers.
+
+    Author strings come in three forms (see :func:`generator.bibliography.split_name`):
+    ``"Family, Given"`` / ``"Family, Suffix, Given"`` from CSL-JSON and BibTeX files →
+    ``"Given Family"`` / ``"Given Family Suffix"``; ``"{Literal Name}"`` → ``"Literal Name"``;
+    anything else (``"Given Family"`` from arXiv) is returned cleaned, unchanged.
+    """
+    text = clean(name)
+    literal = braced_literal(text)
+    if literal is not None:
+        return literal
+    if "," not in text:
+        return text
+    parts = [p.strip() for p in text.split(",")]
+    family, rest = parts[0], [p for p in parts[1:] if p]
+    if not family:
+        return text
+    given = rest[-1] if rest else ""
+    suffix = ", ".join(rest[:-1])
+    return " ".join(p for p in (given, family, suffix) if p)
+
+
 def record_links(record: dict) -> list[tuple[str, str]]:
     """``[(label, url)]`` for a record dict: arXiv, DOI, OpenAlex, PubMed, in that order.
 

@@ -112,9 +112,12 @@ def normalise_title(title: str) -> str:
 def _first_author_family(record: Record) -> str:
     if not record.authors:
         return ""
-    name = record.authors[0].strip()
-    family = name.split(",")[0] if "," in name else (name.split()[-1] if name.split() else "")
-    return normalise_title(family)
+    name = record.authors[0].strip().strip("{}")
+    family = name.split(",")[0] if "," in name else name
+    # The last word of the family name: CSL/BibTeX give "García Márquez, Gabriel", arXiv
+    # "Gabriel García Márquez"; both must give the same key for version grouping.
+    words = normalise_title(family).split()
+    return words[-1] if words else ""
 
 
 def version_key(record: Record) -> str | None:

@@ -20,7 +20,9 @@ Files produced by :func:`render_site` (paths relative to the docs folder):
   (BibTeX) and ``questions/<slug>/<slug>.csl.json`` (CSL-JSON) -- in the folder the page
   is built into, so they download beside it;
 * ``claim-set.schema.json`` and the static assets under ``assets/litsynth/``
-  (registered in ``mkdocs.yml`` as ``extra_css`` / ``extra_javascript``).
+  (registered in ``mkdocs.yml`` as ``extra_css`` / ``extra_javascript``);
+* ``performance.md`` when benchmark results are given (``content/performance.json``,
+  written by ``benchmarks/report.py``).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ import jinja2
 import markupsafe
 
 from generator import bibliography, structured_data, svg
-from generator.display import clean, record_links
+from generator.display import clean, person_name, record_links
 from generator.models import CONTRADICTS, SUPPORTS, VERDICTS
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "site_templates"
@@ -49,7 +51,8 @@ SCHEMA_FILE = "claim-set.schema.json"
 __all__ = ["clean", "md_inline", "html_title", "record_links", "anchor", "source_anchors", "claim_anchors",
            "fmt_conf", "authors_short", "short_cite", "script_json", "environment", "verdict_mix",
            "answer_status", "gap_map", "sorted_claims", "evidence_counts", "method_counts", "page_context",
-           "render_synthesis", "bibliography_files", "claim_set_schema", "render_site", "nav"]
+           "render_synthesis", "bibliography_files", "claim_set_schema", "render_site", "nav",
+           "PERFORMANCE_SCHEMA", "check_performance", "render_performance"]
 
 VERDICT_MEANING = {
     "CORROBORATED": "At least one independent source supports it; none contradicts it with comparable confidence.",
@@ -121,8 +124,8 @@ def fmt_conf(value: float | None) -> str:
 
 
 def authors_short(authors: list[str]) -> str:
-    """``A``, ``A and B``, or ``A et al.``."""
-    names = [clean(a) for a in authors or [] if clean(a)]
+    """``A``, ``A and B``, or ``A et al.``, each name given-name first (:func:`person_name`)."""
+    names = [person_name(a) for a in authors or [] if person_name(a)]
     if not names:
         return "Unknown authors"
     if len(names) == 1:
@@ -132,14 +135,26 @@ def authors_short(authors: list[str]) -> str:
     return f"{names[0]} et al."
 
 
+def _cite_name(author: str) -> str:
+    """The family name a citation shows: particle and family (``van der Berg``,
+    ``García Márquez``), or the whole literal name (``OpenAI Research Team``)."""
+    parts = bibliography.split_name(author)
+    if "family" not in parts:
+        return parts.get("literal") or person_name(author)
+    return " ".join(p for p in (parts.get("non-dropping-particle"), parts["family"]) if p)
+
+
 def short_cite(record: dict) -> str:
-    """``Family et al. 2025`` from the first author's last name and the year."""
+    """``Family et al. 2025``, ``Family and Family 2025`` or ``Family 2025`` (``n.d.`` without year).
+
+    Family names come from :func:`generator.bibliography.split_name`, so a ``"Family, Given"``
+    author keeps a multi-word family (``García Márquez 2024``) and an organisation its whole
+    name; a non-dropping particle is shown, as CSL styles show it.
+    """
     authors = [clean(a) for a in record.get("authors") or [] if clean(a)]
     if authors:
-        first = bibliography.split_name(authors[0])
-        name = first.get("family") or first.get("literal") or authors[0]
-        name += " et al." if len(authors) > 2 else (f" and {bibliography.split_name(authors[1]).get('family') or authors[1]}"
-                                                    if len(authors) == 2 else "")
+        name = _cite_name(authors[0])
+        name += " et al." if len(authors) > 2 else (f" and {_cite_name(authors[1])}" if len(authors) == 2 else "")
     else:
         name = "Anonymous"
     return f"{name} {record.get('year') or 'n.d.'}"
@@ -181,8 +196,10 @@ def answer_status(data: dict) -> dict:
     Returns ``{"covered": [...], "missing": [...], "best": (n_facets, [record ids]),
     "warnings": [sentences], "facets": [rows], "summary": sentence}``. A facet row is
     ``{"facet", "sources", "claims", "corroborated", "state"}`` with ``state`` one of
-    ``covered`` (a claim addresses it), ``sources only`` (an included source does but no
-    claim) and ``not covered``. The warnings say plainly when the evidence is weak.
+    ``covered`` (an included source addresses it and so does a claim), ``sources only``
+    (an included source does but no claim) and ``not covered`` (no included source does,
+    whatever the claims: a curated claim alone does not cover a facet, so the table agrees
+    with the summary). The warnings say plainly when the evidence is weak.
     """
     cov = data["facet_coverage"]
     covered = [c for c in cov if c["records"]]
@@ -216,7 +233,7 @@ def answer_status(data: dict) -> dict:
     rows = []
     for c in cov:
         corroborated = sum(1 for cid in c["claims"] if verdict_of.get(cid) == "CORROBORATED")
-        state = "covered" if c["claims"] else ("sources only" if c["records"] else "not covered")
+        state = ("not covered" if not c["records"] else "covered" if c["claims"] else "sources only")
         rows.append({"facet": c["facet"], "sources": len(c["records"]), "claims": len(c["claims"]),
                      "corroborated": corroborated, "state": state})
     n_cov = len(covered)
@@ -381,13 +398,60 @@ def _schema_sections(schema: dict) -> list[dict]:
     return sections
 
 
+PERFORMANCE_SCHEMA = "litsynth/performance/1"
+"""``schema`` of the benchmark results that :func:`render_performance` renders."""
+
+_NUMERIC_CELL = re.compile(r"^[-+≥≤~–]?\s*[\d.,]+\s*(?:%|×|[kKMG]?B)?$|^–$")
+
+
+def check_performance(data) -> None:
+    """Raise ``ValueError`` (one line) unless ``data`` has the shape of benchmark results:
+    ``{"schema": PERFORMANCE_SCHEMA, "command", "generated_at", "seconds", "machine": {"cpu",
+    "cores", "ram_gib", "python", "system", "load"}, "checks": [{"target", "measured",
+    "met"}], "tables": [{"title", "command", "date", "seconds", "columns": [str],
+    "rows": [[str]], "notes": [str]}], "next": [str]}`` — written by
+    ``benchmarks/report.py`` as ``content/performance.json``."""
+    def need(obj, keys, where):
+        if not isinstance(obj, dict):
+            raise ValueError(f"{where} is not an object")
+        missing = [k for k in keys if k not in obj]
+        if missing:
+            raise ValueError(f"{where} lacks {', '.join(missing)}")
+
+    need(data, ("schema", "command", "generated_at", "seconds", "machine", "tables"), "the results")
+    if data["schema"] != PERFORMANCE_SCHEMA:
+        raise ValueError(f"schema is {data['schema']!r}, expected {PERFORMANCE_SCHEMA!r}")
+    need(data["machine"], ("cpu", "cores", "ram_gib", "python", "system", "load"), "machine")
+    for i, check in enumerate(data.get("checks") or []):
+        need(check, ("target", "measured", "met"), f"checks[{i}]")
+    for i, table in enumerate(data["tables"]):
+        need(table, ("title", "command", "date", "seconds", "columns", "rows"), f"tables[{i}]")
+        if any(not isinstance(r, list) or len(r) != len(table["columns"]) for r in table["rows"]):
+            raise ValueError(f"tables[{i}]: every row needs {len(table['columns'])} cells")
+
+
+def render_performance(data: dict, env: jinja2.Environment) -> str:
+    """The Performance page (``performance.md``) from benchmark results (shape: see
+    :func:`check_performance`, which is applied first and may raise ``ValueError``).
+    Columns whose cells are all numbers are right-aligned."""
+    check_performance(data)
+    tables = []
+    for table in data["tables"]:
+        cells = list(zip(*table["rows"])) or [()] * len(table["columns"])
+        numeric = [bool(col) and all(_NUMERIC_CELL.match(str(c).strip()) for c in col) for col in cells]
+        tables.append({**table, "numeric": numeric, "notes": table.get("notes") or []})
+    perf = {"checks": [], "next": [], **data}
+    return env.get_template("performance.md.j2").render(perf=perf, tables=tables)
+
+
 def render_site(syntheses: list[dict], *, site_name: str, failures: dict[str, str] | None = None,
-                templates: Path = TEMPLATES) -> dict[str, str]:
+                templates: Path = TEMPLATES, performance: dict | None = None) -> dict[str, str]:
     """All generated files of the site: ``{relative path: text}``.
 
     ``syntheses`` are claim sets; ``failures`` maps question slugs that could not be built to
     a one-line reason (shown on the index). Paths are listed in the module docstring. The
-    index lists the syntheses newest first (by retrieval time, then slug).
+    index lists the syntheses newest first (by retrieval time, then slug). ``performance``
+    (benchmark results, see :func:`render_performance`) adds ``performance.md``.
     """
     env = environment(templates)
     files: dict[str, str] = {}
@@ -409,15 +473,20 @@ def render_site(syntheses: list[dict], *, site_name: str, failures: dict[str, st
         sections=_schema_sections(schema), schema_id=schema["properties"]["schema"]["const"])
     for dest, source in ASSETS.items():
         files[dest] = (templates / source).read_text(encoding="utf-8")
+    if performance is not None:
+        files["performance.md"] = render_performance(performance, env)
     return files
 
 
-def nav(syntheses: list[dict]) -> list:
-    """The mkdocs ``nav``: home, one entry per synthesis (by title), tags, method, schema."""
+def nav(syntheses: list[dict], *, performance: bool = False) -> list:
+    """The mkdocs ``nav``: home, one entry per synthesis (by title), tags, method, schema,
+    and the Performance page when ``performance``."""
     items = sorted(syntheses, key=lambda d: (clean(d["question"]["title"]).lower(), d["slug"]))
     out: list = [{"Home": "index.md"}]
     if items:
         out.append({"Syntheses": [{html_title(d["question"]["title"]) or d["slug"]: f"questions/{d['slug']}.md"}
                                   for d in items]})
     out += [{"Tags": "tags.md"}, {"Method": "method.md"}, {"Claim set schema": "claim-set-schema.md"}]
+    if performance:
+        out.append({"Performance": "performance.md"})
     return out

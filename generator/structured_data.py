@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 
 from generator.display import clean as _clean
-from generator.display import record_links
+from generator.display import person_name, record_links
 
 def scholarly_article(record: dict, anchor: str) -> dict:
     """``ScholarlyArticle`` of one record; ``@id`` is ``#<anchor>`` (the source's list entry)."""
@@ -25,7 +25,7 @@ def scholarly_article(record: dict, anchor: str) -> dict:
     item: dict = {"@type": "ScholarlyArticle", "@id": f"#{anchor}", "name": _clean(record.get("title"))}
     authors = [_clean(a) for a in record.get("authors") or [] if _clean(a)]
     if authors:
-        item["author"] = [{"@type": "Person", "name": a} for a in authors]
+        item["author"] = [{"@type": "Person", "name": person_name(a)} for a in authors]
     if record.get("year"):
         item["datePublished"] = (f"{int(record['year']):04d}-{int(record['month']):02d}"
                                  if record.get("month") else f"{int(record['year']):04d}")

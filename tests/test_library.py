@@ -254,7 +254,7 @@ def test_csl_seed_file(csl_records):
     assert len(by_id) == 12
     qwen = by_id["arxiv:2505.09388"]
     assert qwen.title == "Qwen3 Technical Report" and qwen.year == 2025
-    assert qwen.authors[0] == "An Yang" and qwen.url == "https://arxiv.org/abs/2505.09388"
+    assert qwen.authors[0] == "Yang, An" and qwen.url == "https://arxiv.org/abs/2505.09388"
     assert "\n" not in qwen.abstract
     instructgpt = by_id["arxiv:2203.02155"]  # its DOI is the arXiv DataCite DOI
     assert instructgpt.ids.doi == "10.48550/arxiv.2203.02155"
@@ -294,7 +294,7 @@ def test_csl_shapes(tmp_path):
     a, b, e = read_corpus(path, warnings.append)
     assert a.id == "doi:10.1000/xyz" and a.title == "Title with <i>markup</i> here"
     assert (a.year, a.month, a.venue) == (2024, 3, "Journal One")
-    assert a.authors == ("Jan van der Berg", "WHO") and a.url == "https://doi.org/10.1000/xyz"
+    assert a.authors == ("van der Berg, Jan", "WHO") and a.url == "https://doi.org/10.1000/xyz"
     assert (b.id, b.year, b.url) == ("lib:7", 2019, None)
     assert e.id == "arxiv:2412.21199" and e.ids.arxiv_version == "v2"
     assert warnings == [
@@ -340,12 +340,12 @@ def test_bibtex_entries(tmp_path):
     study, cafe, scholar, plain = read_corpus(path, warnings.append)
     assert study.id == "arxiv:2401.01234" and study.ids.arxiv == "2401.01234"
     assert study.title == "A Study of $O(n)$ Sorting"
-    assert study.authors == ("Jane Doe", "Rick Roe")
+    assert study.authors == ("Doe, Jane", "Roe, Rick")
     assert (study.year, study.abstract) == (2024, "We show X.")
     assert study.url == "https://arxiv.org/abs/2401.01234"
     assert cafe.id == "doi:10.18653/v1/2023.acl-long.1"
     assert cafe.title == "Café Names Matter"
-    assert cafe.authors == ("Ali Öztürk", "Barnes and Noble", "Jan van der Berg")
+    assert cafe.authors == ("Öztürk, Ali", "{Barnes and Noble}", "van der Berg, Jan")
     assert (cafe.year, cafe.month, cafe.venue) == (2023, 5, "Proceedings of ACL")
     assert cafe.abstract == r"Results hold for $\alpha < 0.5$ in 50% of cases."
     assert scholar.id == "arxiv:2309.06256"
@@ -354,6 +354,20 @@ def test_bibtex_entries(tmp_path):
         f"{path}:16: BibTeX block could not be parsed (Unexpectedly reached end of file.) — skipped",
         f"{path}:15: record has no title — skipped",
     ]
+
+
+def test_bibtex_titles_lose_no_macro(tmp_path):
+    """pylatexenc drops macros it does not know, with their name: "\\LaTeX{}" vanished from a
+    title. TeX logos become their names; any other unknown macro is kept as written."""
+    path = tmp_path / "macros.bib"
+    path.write_text(r"""@article{inj, title={Injection attacks in \LaTeX{} templates}, year={2024}}
+@article{sys, title={\sysname{} beats \TeX\ and \oursys on $\mathcal{O}(n)$ \textit{tasks}}, year={2024}}
+@article{arg, title={The \newword{dual} view of \emph{BibTeX} and \BibTeX}, year={2024}}
+""", encoding="utf-8")
+    inj, sys_, arg = read_corpus(path)
+    assert inj.title == "Injection attacks in LaTeX templates"
+    assert sys_.title == r"\sysname{} beats TeX and \oursys on $\mathcal{O}(n)$ tasks"
+    assert arg.title == r"The \newword{}dual view of BibTeX and BibTeX"
 
 
 def test_bibtex_duplicate_key_and_repeated_identifier(tmp_path):

@@ -394,3 +394,90 @@ def test_bibtex_values_keep_latex_and_escape_bare_specials():
     keys = bib.citation_keys([{"id": "b", "title": "The Study", "authors": ["Ann Smith"], "year": 2020},
                               {"id": "a", "title": "A study", "authors": ["Bo Smith"], "year": 2020}])
     assert keys == {"a": "smith2020studya", "b": "smith2020studyb"}
+
+
+def test_bibtex_export_keeps_math_spans_unchanged():
+    """``$$x^2$$`` was exported as ``\\$$x^2$\\$`` (its dollars read as two inline spans)."""
+    from generator import bibliography as bib
+
+    title = "Scaling as $$x^2$$ with width $x$ and cost of $5 per run"
+    record = {"id": "arxiv:2501.00001", "title": title, "authors": ["Ann Smith"], "year": 2025,
+              "ids": {"arxiv": "2501.00001"}}
+    value = bibtexparser.parse_string(bib.to_bibtex([record])).entries[0].fields_dict["title"].value
+    assert "$$x^2$$" in value and "$x$" in value and r"\$5" in value
+    assert r"\$$" not in value and r"$\$" not in value
+
+
+def test_facet_is_covered_only_by_an_included_source():
+    """With nothing included, a curated claim tagged with a facet counts under "claims
+    addressing it", but the facet stays "not covered", as the summary says."""
+    from generator.models import CuratedClaim
+
+    q = Question(slug="rlhf", path="content/questions/rlhf.yaml", title="Does RLHF cost capability?",
+                 question="Does RLHF reduce benchmark performance?", facets=("RLHF", "benchmark performance"),
+                 queries=("RLHF",), providers=("library",),
+                 claims=(CuratedClaim("RLHF reduces benchmark performance on reasoning tasks."),))
+    off_topic = Record(id="arxiv:2501.00009", title="Protein folding with diffusion models",
+                       ids=Identifiers(arxiv="2501.00009"), authors=("Ann Smith",), year=2025, provider="library",
+                       retrieved_at=NOW, abstract="We fold proteins with diffusion models. Results improve.")
+    snap = Snapshot(slug="rlhf", queries=q.queries, providers=("library",), since=None, max_records=100,
+                    records=(off_topic,), provider_counts={"library": 1}, retrieved_at=NOW)
+    data = synthesise(q, snap)
+    assert data["prisma"]["included"] == 0
+    rlhf = next(c for c in data["facet_coverage"] if c["facet"] == "RLHF")
+    assert rlhf["records"] == [] and len(rlhf["claims"]) == 1
+    status = render.answer_status(data)
+    assert [row["state"] for row in status["facets"]] == ["not covered", "not covered"]
+    assert "none of the 2 facets is covered" in status["summary"]
+    page = Page(render.render_synthesis(data, render.environment()))
+    table = page.find("table", class_="ls-facets")[0]
+    rows = [[text(td) for td in tr["children"]] for tr in descendants(table) if tr["tag"] == "tr"]
+    assert rows[0][1:4] == ["Status", "Included sources", "Claims addressing it"]
+    assert rows[1] == ["RLHF", "not covered", "0", "1", "0"]
+
+
+def test_index_explains_failed_builds_when_no_synthesis_was_built():
+    failures = {"alignment-tax": "no snapshot and no provider reachable (offline)",
+                "reasoning-modes-cost": "no snapshot and no provider reachable (offline)"}
+    index = render.render_site([], site_name="Test site", failures=failures)["index.md"]
+    assert "add a question file" not in index
+    assert "2 questions could not be built (listed above with the reason)" in index
+    assert 'make site OFFLINE=1 LIBRARY="corpus.jsonl.gz ..."' in index
+    assert "litsynth build --offline --library PATH" in index
+    one = render.render_site([], site_name="Test site", failures=dict(list(failures.items())[:1]))["index.md"]
+    assert "1 question could not be built" in one
+    empty = render.render_site([], site_name="Test site")["index.md"]
+    assert "add a question file under `content/questions/`" in empty
+
+
+def _css_rules(css: str) -> list[tuple[list[str], dict[str, str]]]:
+    """``[(selectors, {property: value})]`` of the plain rules of a stylesheet, in order
+    (rules inside ``@media`` blocks are skipped)."""
+    import re
+
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+    css = re.sub(r"@media[^{]*\{(?:[^{}]*\{[^{}]*\})*\s*\}", "", css)
+    rules = []
+    for selectors, body in re.findall(r"([^{}]+)\{([^{}]*)\}", css):
+        decls = dict((k.strip(), v.strip()) for k, v in (d.split(":", 1) for d in body.split(";") if ":" in d))
+        rules.append(([s.strip() for s in selectors.split(",")], decls))
+    return rules
+
+
+def test_tag_chips_and_badges_do_not_break_mid_word():
+    """The stylesheet lets table cells break long words anywhere; that rule is inherited, and
+    split the "multimodal" tag chip into "multimoda/l". Chips and badges must override it."""
+    css = (render.TEMPLATES / "assets" / "litsynth.css").read_text(encoding="utf-8")
+    rules = _css_rules(css)
+
+    def last_value(selector: str, prop: str) -> tuple[int, str | None]:
+        found = [(i, d[prop]) for i, (sels, d) in enumerate(rules) if selector in sels and prop in d]
+        return found[-1] if found else (-1, None)
+
+    anywhere, value = last_value(".md-typeset td", "overflow-wrap")
+    assert value == "anywhere"
+    for badge in (".md-typeset .ls-chip", ".md-typeset .ls-verdict", ".md-typeset .ls-label"):
+        pos, wrap = last_value(badge, "overflow-wrap")
+        assert wrap == "normal" and pos > anywhere, badge
+    assert last_value(".md-typeset td .ls-chip", "white-space")[1] == "nowrap"
+    assert last_value(".md-typeset .ls-verdict", "white-space")[1] == "nowrap"

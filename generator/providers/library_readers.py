@@ -13,6 +13,11 @@ Text is kept as the source gave it: titles and abstracts only have runs of white
 source's typos survive. BibTeX is the exception: its values are LaTeX-encoded, so they are
 decoded (``{\\"o}`` → ``ö``, ``{Study}`` → ``Study``) with math mode kept verbatim.
 
+Authors keep the boundary between given and family name: CSL-JSON and BibTeX persons are
+stored as ``"Family, Given"`` and organisations as ``"{Literal Name}"``
+(:func:`generator.bibliography.split_name` reads both); arXiv's ``authors`` string stays
+``"Given Family"``.
+
 Problems with single entries (malformed line, no title, oversized abstract, truncated
 gzip after some lines) are reported through a ``warn(message)`` callback and the entry is
 skipped; messages start with ``path:line:`` (or ``path: item N``) so a reader can find
@@ -384,22 +389,27 @@ def _arxiv_line(raw: bytes, path: Path, lineno: int, warn: Warn, retrieved_at: s
 
 
 def _csl_name(person: Any) -> str | None:
-    """``{"given": "Jane", "family": "Doe"}`` → ``"Jane Doe"``; ``literal`` names as given.
+    """A CSL name object as an author string that keeps the family-name boundary.
 
-    Given-name-first matches the arXiv ``authors`` form, so version grouping
-    (:func:`generator.records.version_key`) finds the same family name in both.
+    ``{"given": "Gabriel", "family": "García Márquez"}`` → ``"García Márquez, Gabriel"``
+    (particles lead the family part: ``"van der Berg, Jan"``; a suffix sits between, as in
+    BibTeX: ``"King, Jr., Martin Luther"``); ``{"literal": "OpenAI Research Team"}`` and
+    family- or given-only names of several words → ``"{OpenAI Research Team}"``, one-word
+    names as given. See :func:`generator.bibliography.split_name` for how these are read.
     """
     if not isinstance(person, dict):
         return clean_text(person)
     literal = clean_text(person.get("literal"))
     if literal:
-        return literal
-    parts = [
-        clean_text(person.get(key))
-        for key in ("given", "dropping-particle", "non-dropping-particle", "family", "suffix")
-    ]
-    name = " ".join(p for p in parts if p)
-    return name or None
+        return _literal(literal)
+    family = " ".join(
+        p for p in (clean_text(person.get(k)) for k in ("dropping-particle", "non-dropping-particle", "family")) if p
+    )
+    given = clean_text(person.get("given"))
+    suffix = clean_text(person.get("suffix"))
+    if not family or not given:
+        return _literal(" ".join(p for p in (given, family, suffix) if p))
+    return ", ".join(p for p in (family, suffix, given) if p)
 
 
 def _date_parts(issued: Any) -> tuple[int | None, int | None]:
@@ -521,8 +531,9 @@ def read_bibtex(path: Path, warn: Warn | None = None) -> Iterator[Record]:
     """Yield records from a BibTeX file, parsed with bibtexparser v2.
 
     Values are LaTeX-decoded by bibtexparser's ``LatexDecodingMiddleware`` with math mode
-    kept verbatim (``A {Study} of $O(n)$`` → ``A Study of $O(n)$``); authors are split on
-    ``and`` outside braces and written given-name first. Record id: ``doi:`` (an arXiv
+    kept verbatim (``A {Study} of $O(n)$`` → ``A Study of $O(n)$``) and no macro dropped
+    (:func:`latex_decoder`); authors are split on ``and`` outside braces and written
+    ``"Family, Given"`` or ``"{Literal}"`` (:func:`_bib_name`). Record id: ``doi:`` (an arXiv
     DataCite DOI gives ``arxiv:``), else ``arxiv:`` from ``eprint`` (with
     ``archivePrefix``/``eprinttype`` arXiv, or no prefix and an arXiv-shaped id) or from an
     arXiv URL/``arXiv:`` reference in ``url``/``journal``/``note``, else ``lib:<citekey>``;
@@ -546,7 +557,7 @@ def read_bibtex(path: Path, warn: Warn | None = None) -> Iterator[Record]:
                 # Split names before decoding so "{Barnes and Noble}" stays one name;
                 # the decoder skips list values, so names are decoded in _bib_name.
                 middlewares.SeparateCoAuthors(),
-                middlewares.LatexDecodingMiddleware(keep_math_mode=True),
+                middlewares.LatexDecodingMiddleware(decoder=latex_decoder()),
                 middlewares.SplitNameParts(),
             ],
         )
@@ -570,29 +581,81 @@ def _block_error(block: Any) -> str:
     return " ".join(str(reason).split()) or type(block).__name__
 
 
-_name_decoder = None
+_decoder = None
+
+#: Macros that stand for a word (pylatexenc's default context has none of them, so it
+#: would drop them: "Injection attacks in \\LaTeX{} templates" lost a word).
+_WORD_MACROS = {"LaTeX": "LaTeX", "LaTeXe": "LaTeX2e", "TeX": "TeX", "BibTeX": "BibTeX", "XeTeX": "XeTeX",
+                "LuaTeX": "LuaTeX", "eTeX": "e-TeX", "AmS": "AmS"}
+
+
+def latex_decoder():
+    """The pylatexenc ``LatexNodes2Text`` that decodes BibTeX values (one shared instance).
+
+    Like bibtexparser's default (pylatexenc's context, ``\\url{x}`` → ``x``, braces dropped,
+    math kept verbatim), plus two rules so that no text is lost: the TeX logos
+    (:data:`_WORD_MACROS`) become their names, and any macro pylatexenc does not know is
+    kept as written (``\\foo`` stays ``\\foo``, followed by ``{}`` when it was not
+    followed by a space, so ``\\foo{bar}`` reads ``\\foo{}bar``) instead of being
+    dropped with its name.
+    """
+    global _decoder
+    if _decoder is None:
+        from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
+
+        class _KeepUnknown(LatexNodes2Text):
+            def macro_node_to_text(self, node):
+                if self.latex_context.get_macro_spec(node.macroname) is None:
+                    return "\\" + node.macroname + (node.macro_post_space or "{}")
+                return super().macro_node_to_text(node)
+
+        context = get_default_latex_context_db()
+        context.add_context_category(
+            "litsynth-bibtex",
+            prepend=True,
+            macros=[MacroTextSpec("url", simplify_repl="%s")]
+            + [MacroTextSpec(name, simplify_repl=word) for name, word in _WORD_MACROS.items()],
+        )
+        _decoder = _KeepUnknown(latex_context=context, math_mode="verbatim", keep_braced_groups=False)
+    return _decoder
+
+
+def _decode(raw: str) -> str | None:
+    try:
+        return clean_text(latex_decoder().latex_to_text(raw))
+    except Exception:  # pylatexenc may raise on malformed LaTeX; keep the text as written
+        return clean_text(raw)
 
 
 def _bib_name(parts: Any) -> str | None:
-    """A bibtexparser ``NameParts`` (or plain string) → ``"First von Last Jr"`` decoded text."""
-    global _name_decoder
-    if isinstance(parts, str):
-        words = [parts]
-    else:
-        words = [
-            w
-            for group in (getattr(parts, name, []) for name in ("first", "von", "last", "jr"))
-            for w in group
-        ]
-    raw = " ".join(words)
-    if _name_decoder is None:
-        from pylatexenc.latex2text import LatexNodes2Text
+    """A bibtexparser ``NameParts`` (or plain string) → a decoded author string.
 
-        _name_decoder = LatexNodes2Text(math_mode="verbatim", keep_braced_groups=False)
-    try:
-        return clean_text(_name_decoder.latex_to_text(raw))
-    except Exception:  # pylatexenc may raise on malformed LaTeX; keep the name as written
-        return clean_text(raw)
+    Persons become ``"von Last, First"`` (``"von Last, Jr, First"`` with a suffix), so the
+    family name keeps its words (``Garc{\\'i}a M{\\'a}rquez, Gabriel`` →
+    ``"García Márquez, Gabriel"``); a name that is only a last part is kept whole, braced
+    when it has several words (``{OpenAI Research Team}`` → ``"{OpenAI Research Team}"``),
+    so no later step splits it (see :func:`generator.bibliography.split_name`).
+    """
+    if isinstance(parts, str):
+        return _decode(parts)
+    decoded = {
+        name: _decode(" ".join(getattr(parts, name, None) or [])) or ""
+        for name in ("first", "von", "last", "jr")
+    }
+    family = " ".join(p for p in (decoded["von"], decoded["last"]) if p)
+    if not decoded["first"] and not decoded["jr"]:
+        return _literal(family)
+    if not family:
+        return _literal(decoded["first"])
+    return ", ".join(p for p in (family, decoded["jr"], decoded["first"]) if p)
+
+
+def _literal(name: str | None) -> str | None:
+    """A name that must not be split: braced when it has several words or a comma."""
+    name = clean_text(name)
+    if name and (" " in name or "," in name):
+        return "{" + name + "}"
+    return name
 
 
 def _bib_record(entry: Any, path: Path, warn: Warn, retrieved_at: str, used: set[str]) -> Record | None:
