@@ -72,11 +72,13 @@ class CorpusIndex:
 
 
 def _default_judge() -> Judge:
+    # The verifier the site uses (hybrid when the shipped model loads, else lexical), so the
+    # numbers printed here are the numbers of the verdicts on the pages.
     try:
-        from generator.verification import judge_text
+        from generator.verification import judge_document
     except ImportError as exc:
-        raise LitsynthError(f"the default verifier (generator.verification.judge_text) cannot be loaded: {exc}") from exc
-    return judge_text
+        raise LitsynthError(f"the default verifier (generator.verification.judge_document) cannot be loaded: {exc}") from exc
+    return judge_document
 
 
 def _candidates(

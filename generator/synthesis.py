@@ -135,7 +135,7 @@ def synthesise(question: Question, snapshot: Snapshot) -> dict:
         "facet_coverage": facet_coverage(question, result, claims),
         "build": {
             "litsynth_version": __version__,
-            "verifier": {"method": verification.METHOD, "version": verification.METHOD_VERSION},
+            "verifier": dict(zip(("method", "version"), verification.active_method())),
             "max_claims_per_record": MAX_CLAIMS_PER_RECORD,
         },
     }

@@ -50,6 +50,7 @@ import dataclasses
 import functools
 import logging
 import math
+import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -603,6 +604,87 @@ def judge_text(
     return decide(doc, top_k=top_k, thresholds={"SELF_REFERENCE": 0.0} if citation else None)
 
 
+HYBRID_METHOD = "hybrid"
+"""The default verifier when the shipped model is present: the lexical rules of this
+module propose a label and evidence, the neural judge of :mod:`generator.neural` vetoes
+what it does not see as evidence (see :func:`judge_document`)."""
+
+@functools.lru_cache(maxsize=4)
+def _neural_judge(choice: str):
+    if choice == "lexical":
+        return None
+    try:
+        from generator import neural
+        return neural.NeuralJudge.load()
+    except (ImportError, FileNotFoundError, OSError) as exc:
+        if choice == "hybrid":
+            raise
+        log.info("neural judge unavailable (%s); using the lexical verifier", exc)
+        return None
+
+
+def neural_judge():
+    """The shipped neural judge, or ``None`` when the lexical verifier is in use.
+
+    ``LITSYNTH_VERIFIER=lexical`` forces the lexical verifier; ``hybrid`` requires the model
+    (an error if it cannot be loaded); unset: the model when it can be loaded (the model
+    file, ``onnxruntime`` and ``tokenizers`` present), else lexical.
+    """
+    return _neural_judge(os.environ.get("LITSYNTH_VERIFIER", "").strip().lower())
+
+
+def active_method() -> tuple[str, str]:
+    """``(method, version)`` of the verifier :func:`judge` uses in this process."""
+    nj = neural_judge()
+    if nj is None:
+        return METHOD, METHOD_VERSION
+    from generator import neural
+    return HYBRID_METHOD, f"{neural.MODEL_VERSION}+{METHOD_VERSION}"
+
+
+GATE_EXEMPT = 0.9
+"""Lexical SUPPORTS confidence at which the neural gate is not consulted: the evidence
+restates the claim almost word for word (and with the same numbers). Our own rule, from
+acceptance case VER-05 n4, which the model vetoed ("4523000" vs "4,523,000")."""
+
+
+def judge_document(
+    claim_text: str,
+    sentences: Sequence[str],
+    *,
+    top_k: int = 3,
+    idf: Mapping[str, float] | None = None,
+    citation: bool = False,
+) -> tuple[str, float, list[tuple[int, float]]]:
+    """The default verifier on one document: same contract as :func:`judge_text`.
+
+    Lexical when no model is loaded. Hybrid otherwise — the lexical rules propose, the
+    neural model vetoes: the lexical judge (:func:`judge_text`, with its name, subject and
+    number rules, so a sentence about another method cannot corroborate a claim) picks the
+    label and rationale; the neural judge then scores the rationale sentences and the label
+    stands only when the best sentence's evidence probability
+    ``P(SUPPORTS) + P(CONTRADICTS)`` reaches the model's calibrated ``evidence_threshold``
+    (``generator/model/config.json``). Confidence is then the mean of the lexical
+    confidence and that evidence probability. Why not the model's own label: on the
+    arXiv abstracts of the example questions it labels near-paraphrases CONTRADICTS
+    ("mitigates the alignment tax" vs "reduces the alignment tax": P(CONTRADICTS) 0.49)
+    and calls sentences about a different method evidence; the SUPPORTS/CONTRADICTS
+    decision is left to the rules, as shared/README.md found best.
+    """
+    label, confidence, rationale = judge_text(claim_text, sentences, top_k=top_k, idf=idf,
+                                              citation=citation)
+    nj = neural_judge()
+    if nj is None or label != SUPPORTS or not rationale or confidence >= GATE_EXEMPT:
+        # A contradiction rests on an explicit cue (conflicting number, negation, opposite
+        # direction, another entity); the model misses exactly those, so it cannot veto them.
+        return label, confidence, rationale
+    probs = nj.score_pairs(claim_text, [sentences[i] for i, _ in rationale])
+    evidence = float((probs[:, 0] + probs[:, 1]).max())
+    if evidence < nj.config.evidence_threshold:
+        return NOT_ENOUGH_INFO, 0.0, []
+    return label, (confidence + evidence) / 2, rationale
+
+
 def judge(claim: Claim, record: Record, *, idf: Mapping[str, float] | None = None,
           kind: str = "corroboration") -> Judgement:
     """Judge ``claim`` against ``record``'s abstract.
@@ -613,14 +695,15 @@ def judge(claim: Claim, record: Record, *, idf: Mapping[str, float] | None = Non
     without rationale is downgraded to NOT ENOUGH INFO (invariant of
     :class:`Judgement`). ``kind`` is ``"citation"`` for a curated claim's cited record.
     """
-    base = dict(claim_id=claim.id, record_id=record.id, method=METHOD,
-                method_version=METHOD_VERSION, kind=kind)
+    method, version = active_method()
+    base = dict(claim_id=claim.id, record_id=record.id, method=method,
+                method_version=version, kind=kind)
     if not record.text_available:
         return Judgement(label=NOT_ENOUGH_INFO, confidence=0.0, **base)
     abstract = record.abstract or ""
     spans = T.sentence_spans(abstract)
-    label, conf, ranked = judge_text(claim.text, [abstract[s:e] for s, e in spans], idf=idf,
-                                     citation=kind == "citation")
+    label, conf, ranked = judge_document(claim.text, [abstract[s:e] for s, e in spans], idf=idf,
+                                         citation=kind == "citation")
     evidence = tuple(
         Evidence(record_id=record.id, sentence_index=i, text=abstract[spans[i][0]:spans[i][1]],
                  start=spans[i][0], end=spans[i][1], score=score)

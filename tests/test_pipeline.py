@@ -156,6 +156,8 @@ def test_code_digest_follows_sources_and_model_files(tmp_path):
         src = cache.PACKAGE / f"{name}.py"
         if src.exists():
             shutil.copy(src, pkg / src.name)
+    if (cache.PACKAGE / "model").is_dir():
+        shutil.copytree(cache.PACKAGE / "model", pkg / "model")
     digest = cache.code_digest.__wrapped__  # uncached: the files change under it here
     first = digest(pkg)
     assert first == digest(cache.PACKAGE)  # same bytes, same digest
@@ -163,7 +165,7 @@ def test_code_digest_follows_sources_and_model_files(tmp_path):
         fh.write("\n# a comment is a change too\n")
     second = digest(pkg)
     assert second != first
-    (pkg / "model").mkdir()
+    (pkg / "model").mkdir(exist_ok=True)
     (pkg / "model" / "config.json").write_text("{}")
     third = digest(pkg)
     assert third != second

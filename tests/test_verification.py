@@ -53,7 +53,7 @@ def _record(rid: str, abstract: str | None, title: str = "A study of things in g
 def _check_invariants(j: Judgement, record: Record) -> None:
     assert j.label in LABELS
     assert 0.0 <= j.confidence <= 1.0
-    assert j.method == "lexical" and j.method_version == V.METHOD_VERSION
+    assert (j.method, j.method_version) == V.active_method()
     if j.label == NOT_ENOUGH_INFO:
         assert j.rationale == ()
     else:
