@@ -1,24 +1,43 @@
-"""Time the ``library`` provider on the shared arXiv corpus.
+"""Time and size the ``library`` provider on the shared arXiv corpus and on a 10× copy of it.
 
-Usage: ``python benchmarks/library_search.py [CORPUS ...]`` (default
-``../shared/corpus/arxiv-cscl-2025-2026.jsonl.gz``). Prints read time, index time, mean and
-p95 per-search latency over realistic one-query searches, and the peak resident set size
-(``resource.getrusage(RUSAGE_SELF).ru_maxrss``, kilobytes on Linux).
+Usage::
+
+    python benchmarks/library_search.py [--corpus PATH] [--scale 10] [--repeat 5] [--json OUT]
+    python benchmarks/library_search.py --child PATH     # one corpus, one process (used by the above)
+
+For the shared corpus (``../shared/corpus/arxiv-cscl-2025-2026.jsonl.gz``, 25,065 records)
+and for a corpus ``--scale`` times its size — the same records again with fresh arXiv
+ids, written streaming to a temporary ``.jsonl.gz`` and deleted afterwards — a separate
+child process (so the peaks do not mix):
+
+* reads the file (:func:`generator.providers.library_readers.read_corpus`) and indexes it
+  (:class:`generator.providers.library.Library`), timing each;
+* runs 20 realistic one-query searches (``since=2022``, 100 hits, as a question file
+  asks) ``--repeat`` times each, after one untimed warm-up search, and the 20 fused into
+  one search;
+* reports its peak resident set size (``getrusage(RUSAGE_SELF).ru_maxrss``, KiB on Linux).
+
+Prints one table row per corpus; ``--json OUT`` also writes the rows for
+``benchmarks/report.py``. Must show (issue 7): under 100 ms per query after indexing and a
+peak under 2 GB at 250k records.
 """
 
 from __future__ import annotations
 
+import argparse
+import gzip
+import json
+import re
 import resource
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-
-from generator.providers.library import Library  # noqa: E402
-from generator.providers.library_readers import read_corpus  # noqa: E402
 
 DEFAULT = ROOT.parent / "shared" / "corpus" / "arxiv-cscl-2025-2026.jsonl.gz"
 
@@ -45,43 +64,139 @@ QUERIES = (
     "Qwen3 technical report thinking mode",
 )
 
+_NEW_STYLE = re.compile(r"^\d{4}\.\d{4,5}$")
 
-def _rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+COLUMNS = ["corpus", "records", "read (s)", "index (s)", "query mean (ms)", "query p50 (ms)",
+           "query p95 (ms)", "query max (ms)", "20 fused (ms)", "peak RSS (MB)"]
 
 
-def main(argv: list[str]) -> None:
-    paths = [Path(p) for p in argv] or [DEFAULT]
-    print(f"peak RSS after imports: {_rss_mb():.0f} MB")
-    start = time.perf_counter()
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def replicate(source: Path, target: Path, copies: int) -> int:
+    """Write ``source`` (arXiv JSON Lines, gzip) ``copies`` times into ``target``, streaming.
+
+    Copy 0 is the source as it is; in copy k ≥ 1 each new-style id ``YYMM.NNNNN`` gets a
+    two-digit year prefix of its own per (copy, original year), counted down from 99, so
+    ids stay well-formed arXiv ids and never collide with each other or with real ids of
+    the corpus (years ≤ 26). Returns the number of lines written.
+    """
+    ids = [json.loads(line)["id"] for line in _lines(source)]
+    if not all(_NEW_STYLE.match(i) for i in ids):
+        raise SystemExit(f"{source}: only new-style arXiv ids (YYMM.NNNNN) can be given fresh ids here")
+    years = sorted({i[:2] for i in ids})
+    prefix = {(k, yy): f"{99 - (k - 1) * len(years) - i:02d}" for k in range(1, copies) for i, yy in enumerate(years)}
+    if prefix and min(int(p) for p in prefix.values()) <= max(int(y) for y in years):
+        raise SystemExit(f"--scale {copies} needs more fresh id prefixes than there are")
+    written = 0
+    with gzip.open(target, "wt", encoding="utf-8", compresslevel=1) as out:
+        for k in range(copies):
+            for line in _lines(source):
+                if k:
+                    record = json.loads(line)
+                    record["id"] = prefix[(k, record["id"][:2])] + record["id"][2:]
+                    line = json.dumps(record, ensure_ascii=False) + "\n"
+                out.write(line)
+                written += 1
+    return written
+
+
+def _lines(path: Path):
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        yield from f
+
+
+def child(path: Path, repeat: int) -> dict:
+    """Measure one corpus in this process; returns the row as a dict."""
+    from generator.providers.library import Library
+    from generator.providers.library_readers import read_corpus
+
     warnings: list[str] = []
-    records = [r for p in paths for r in read_corpus(p, warnings.append)]
-    read_s = time.perf_counter() - start
-    print(f"read:  {len(records):,} records in {read_s:.2f} s ({len(warnings)} warnings); "
-          f"peak RSS {_rss_mb():.0f} MB")
-    start = time.perf_counter()
+    started = time.perf_counter()
+    records = list(read_corpus(path, warnings.append))
+    read_s = time.perf_counter() - started
+    started = time.perf_counter()
     library = Library(records, warnings)
-    index_s = time.perf_counter() - start
+    index_s = time.perf_counter() - started
     del records
-    print(f"index: {index_s:.2f} s; peak RSS {_rss_mb():.0f} MB")
-    print(f"load + index: {read_s + index_s:.2f} s")
-
+    duplicates = sum("duplicate record id" in w for w in library.warnings)
+    library.search((QUERIES[0],), 2022, 100)  # warm-up: first-call costs of numpy/bm25s
     latencies = []
-    for query in QUERIES:
-        start = time.perf_counter()
-        hits = library.search((query,), 2022, 100)
-        latencies.append((time.perf_counter() - start) * 1000)
-        top = hits[0].title[:70] if hits else "-"
-        print(f"  {latencies[-1]:6.1f} ms  {len(hits):3d} hits  {query!r}: {top}")
-    start = time.perf_counter()
+    for _ in range(repeat):
+        for query in QUERIES:
+            started = time.perf_counter()
+            library.search((query,), 2022, 100)
+            latencies.append((time.perf_counter() - started) * 1000)
+    started = time.perf_counter()
     library.search(QUERIES, 2022, 100)
-    fused_ms = (time.perf_counter() - start) * 1000
+    fused_ms = (time.perf_counter() - started) * 1000
     latencies.sort()
-    p95 = latencies[min(len(latencies) - 1, round(0.95 * (len(latencies) - 1)))]
-    print(f"per-query latency: mean {statistics.mean(latencies):.1f} ms, p95 {p95:.1f} ms "
-          f"({len(latencies)} queries); all {len(QUERIES)} fused: {fused_ms:.1f} ms")
-    print(f"peak RSS: {_rss_mb():.0f} MB")
+    return {"records": len(library), "duplicates": duplicates, "read_s": read_s, "index_s": index_s,
+            "mean_ms": statistics.mean(latencies), "p50_ms": statistics.median(latencies),
+            "p95_ms": latencies[min(len(latencies) - 1, round(0.95 * (len(latencies) - 1)))],
+            "max_ms": latencies[-1], "fused_ms": fused_ms, "peak_mb": _peak_mb(),
+            "queries": len(latencies)}
+
+
+def measure(path: Path, repeat: int) -> dict:
+    proc = subprocess.run([sys.executable, __file__, "--child", str(path), "--repeat", str(repeat)],
+                          capture_output=True, text=True, cwd=ROOT)
+    if proc.returncode != 0:
+        raise SystemExit(f"child failed on {path}:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def row(name: str, m: dict) -> list[str]:
+    return [name, f"{m['records']:,}", f"{m['read_s']:.1f}", f"{m['index_s']:.1f}", f"{m['mean_ms']:.1f}",
+            f"{m['p50_ms']:.1f}", f"{m['p95_ms']:.1f}", f"{m['max_ms']:.1f}", f"{m['fused_ms']:.0f}",
+            f"{m['peak_mb']:.0f}"]
+
+
+def print_table(columns: list[str], rows: list[list[str]]) -> None:
+    widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(columns)]
+    print("  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(columns, widths))))
+    for r in rows:
+        print("  ".join(v.rjust(w) if i else v.ljust(w) for i, (v, w) in enumerate(zip(r, widths))))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpus", type=Path, default=DEFAULT)
+    parser.add_argument("--scale", type=int, default=10, help="size of the replicated corpus, × the corpus")
+    parser.add_argument("--repeat", type=int, default=5, help="timed runs of each of the 20 queries")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(child(args.child, args.repeat)))
+        return
+    if not args.corpus.exists():
+        raise SystemExit(f"{args.corpus} not found; pass --corpus PATH")
+    results = {}
+    results["base"] = measure(args.corpus, args.repeat)
+    replicate_s = None
+    if args.scale > 1:
+        with tempfile.TemporaryDirectory(prefix="litsynth-bench-") as tmp:
+            big = Path(tmp) / f"replicated-x{args.scale}.jsonl.gz"
+            started = time.perf_counter()
+            replicate(args.corpus, big, args.scale)
+            replicate_s = time.perf_counter() - started
+            results["scaled"] = measure(big, args.repeat)
+    names = {"base": args.corpus.name, "scaled": f"{args.corpus.name} ×{args.scale} (fresh ids)"}
+    rows = [row(names[k], m) for k, m in results.items()]
+    print(f"Library search: read + BM25 index, then {len(QUERIES)} one-query searches × {args.repeat} "
+          f"(since=2022, 100 hits); one child process per corpus")
+    print_table(COLUMNS, rows)
+    for k, m in results.items():
+        if m["duplicates"]:
+            print(f"warning: {names[k]}: {m['duplicates']} duplicate ids")
+    if replicate_s is not None:
+        print(f"(writing the ×{args.scale} corpus took {replicate_s:.1f} s; it was deleted afterwards)")
+    if args.json:
+        args.json.write_text(json.dumps({"columns": COLUMNS, "rows": rows, "results": results,
+                                         "names": names, "replicate_s": replicate_s}, indent=1) + "\n")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main()

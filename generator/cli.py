@@ -53,6 +53,8 @@ def _parser() -> argparse.ArgumentParser:
                         "is not found")
     p.add_argument("--force", action="store_true",
                    help="recompute every claim set and rerun mkdocs, ignoring the cache")
+    p.add_argument("--jobs", type=_positive_int, default=None, metavar="N",
+                   help="processes computing claim sets at once, this one included (default: one per CPU)")
     p = sub.add_parser("refresh", help="re-run retrieval and rewrite snapshots")
     retrieval_args(p)
     p.add_argument("slugs", nargs="*", help="question slugs (default: all)")
@@ -65,6 +67,16 @@ def _parser() -> argparse.ArgumentParser:
     from generator.evaluate import add_eval_arguments
     add_eval_arguments(p)
     return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
 
 
 class _StderrHandler(logging.StreamHandler):
@@ -177,7 +189,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     from generator import pipeline
     options = pipeline.Options(root=root, libraries=args.library, offline=args.offline,
                                strict=getattr(args, "strict", False), force=getattr(args, "force", False),
-                               progress=_progress())
+                               progress=_progress(), jobs=getattr(args, "jobs", None))
     if args.command == "refresh":
         report = pipeline.refresh(options, args.slugs)
         for slug in report.retrieved:

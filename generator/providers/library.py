@@ -6,6 +6,13 @@ indexes ``title + " " + abstract`` with bm25s (Lucene BM25, k1=1.5, b=0.75; PySt
 English stemmer; bm25s' English stop-word list). The index keeps token ids only; the text
 lives once, in the records.
 
+Memory (issue 7, measured by ``benchmarks/library_search.py``): while indexing, each
+document's token ids are held as a compact ``array('i')`` (4 bytes per token, instead of
+an 8-byte pointer per token in a list), and the sparse score matrix is ordered by a
+stable sort on the term column alone (:func:`_lean_csc`) instead of bm25s' sort on packed
+64-bit (term, document) keys, which needs three more temporary 8-byte arrays of the
+matrix's size. Both leave the index and every score unchanged.
+
 Warnings (skipped lines, truncated files, repeated ids) are logged on the
 ``generator.providers.library`` logger and collected in :attr:`Library.warnings` so that
 the build can show them.
@@ -14,6 +21,7 @@ the build can show them.
 from __future__ import annotations
 
 import logging
+from array import array
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -31,6 +39,25 @@ logger = logging.getLogger("generator.providers.library")
 #: k = 60 is the value of Cormack, Clarke & Büttcher, "Reciprocal rank fusion outperforms
 #: Condorcet and individual rank learning methods", SIGIR 2009.
 RRF_K = 60
+
+
+def _lean_csc(data: np.ndarray, rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]):
+    """Column-sorted (CSC) arrays ``(data, row indices, indptr)`` of a sparse matrix given
+    as (value, row, column) triples — the hook bm25s calls ``BM25._np_csc`` and itself
+    swaps per instance (``activate_numba_csc``).
+
+    bm25s scores one document after the other, so ``rows`` (documents) arrive in order,
+    and a stable sort on the column (term) alone gives the order of its own builder, which
+    sorts on a packed 64-bit ``column << 32 | row`` key — with one temporary 8-byte array
+    of the matrix's size instead of four. Triples not in row order go to bm25s' builder.
+    """
+    if len(rows) > 1 and not bool(np.all(rows[1:] >= rows[:-1])):
+        import bm25s
+        return bm25s.BM25._np_csc(data, rows, cols, shape)
+    indptr = np.zeros(shape[1] + 1, dtype=np.int64)
+    np.cumsum(np.bincount(cols, minlength=shape[1]), out=indptr[1:])
+    order = np.argsort(cols, kind="stable")
+    return data[order], rows[order], indptr
 
 
 class Library:
@@ -110,16 +137,16 @@ class Library:
     def _build_index(self) -> None:
         import bm25s
         import Stemmer
-        from bm25s.tokenization import Tokenizer
+        from bm25s.tokenization import Tokenized, Tokenizer
 
         self._tokenizer = Tokenizer(stopwords="en", stemmer=Stemmer.Stemmer("english"))
         # A generator, not a list, so the concatenated texts never exist all at once.
         texts = (f"{r.title} {r.abstract or ''}" for r in self.records)
-        tokens = self._tokenizer.tokenize(
-            texts, update_vocab=True, return_as="tuple", show_progress=False, length=len(self.records)
-        )
+        stream = self._tokenizer.tokenize(texts, update_vocab=True, return_as="stream", show_progress=False)
+        ids = [array("i", doc) for doc in stream]
         self._bm25 = bm25s.BM25()
-        self._bm25.index(tokens, show_progress=False)
+        self._bm25._np_csc = _lean_csc
+        self._bm25.index(Tokenized(ids=ids, vocab=self._tokenizer.get_vocab_dict()), show_progress=False)
 
     def _scores(self, query: str) -> np.ndarray | None:
         """BM25 score of every record for ``query`` (shape ``(len(records),)``), or ``None``

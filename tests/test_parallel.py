@@ -1,0 +1,177 @@
+"""Claim sets computed in parallel are the claim sets computed serially
+(generator/pipeline.py: ``synthesise_all``, ``Options.jobs``, ``--jobs``); benchmark
+results in ``content/performance.json`` become the site's Performance page.
+
+Data: the repository's three example questions, retrieved from a small library of real
+records — the first 600 records of the shared arXiv cs.CL corpus that mention one of the
+questions' topics, written to ``tmp_path`` — plus the shared seed CSL-JSON file (it holds
+the records the questions ``include:``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import PROJECT_ROOT, shared_path
+from generator import cache, cli, pipeline, snapshots
+from generator.providers.library import Library
+from generator.questions import load_questions
+
+EPOCH = "1790000000"
+NOW = "2026-09-21T14:13:20+00:00"
+TOPICS = ("alignment", "RLHF", "preference optimization", "reasoning", "thinking", "code generation",
+          "HumanEval", "MBPP", "multimodal", "vision-language")
+
+
+# Benchmark results as benchmarks/report.py writes them (abridged: one table, one target).
+PERFORMANCE = {
+    "schema": "litsynth/performance/1", "command": "python benchmarks/report.py",
+    "generated_at": "2026-11-30T01:47:13+00:00", "seconds": 431.0,
+    "machine": {"cpu": "Intel(R) Xeon(R) Processor", "cores": 2, "ram_gib": 23.5, "python": "3.11.7",
+                "system": "Linux 6.18.44 x86_64", "load": "1.40 / 1.54 / 2.49"},
+    "checks": [{"target": "Peak memory under 2 GB with 250,650 records", "measured": "1.75 GB (1673 MiB)",
+                "met": True}],
+    "tables": [{"title": "Library search", "command": "python benchmarks/library_search.py --scale 10",
+                "date": "2026-11-30T01:47:14+00:00", "seconds": 93.2,
+                "columns": ["corpus", "records", "read (s)", "peak RSS (MB)"],
+                "rows": [["arxiv-cscl-2025-2026.jsonl.gz", "25,065", "1.5", "231"],
+                         ["arxiv-cscl-2025-2026.jsonl.gz ×10 (fresh ids)", "250,650", "15.1", "1673"]],
+                "notes": ["One child process per corpus."]}],
+    "next": ["Split each record into sentences once per corpus."],
+}
+
+
+@pytest.fixture(scope="module")
+def library_files(tmp_path_factory) -> list[Path]:
+    folder = tmp_path_factory.mktemp("library")
+    kept = []
+    with gzip.open(shared_path("corpus", "arxiv-cscl-2025-2026.jsonl.gz"), "rt", encoding="utf-8") as f:
+        for line in f:
+            record = json.loads(line)
+            text = f"{record['title']} {record.get('abstract') or ''}"
+            if any(topic.lower() in text.lower() for topic in TOPICS):
+                kept.append(line)
+                if len(kept) == 600:
+                    break
+    small = folder / "topics.jsonl"
+    small.write_text("".join(kept), encoding="utf-8")
+    return [small, shared_path("corpus", "seed-topic.csl.json")]
+
+
+@pytest.fixture(scope="module")
+def work(library_files) -> list:
+    """``(question, snapshot)`` of the three example questions."""
+    library = Library.load(library_files)
+    questions = load_questions(PROJECT_ROOT / "content" / "questions", root=PROJECT_ROOT)
+    return [(q, pipeline.retrieve_one(q, [library], now=NOW)) for q in questions]
+
+
+@pytest.fixture(scope="module")
+def serial(work) -> dict[int, dict]:
+    return {i: data for i, data, failure in pipeline.synthesise_all(work, jobs=1) if failure is None}
+
+
+def test_serial_path_computes_in_question_order(work, serial):
+    assert sorted(serial) == [0, 1, 2]
+    assert [serial[i]["slug"] for i in range(3)] == [q.slug for q, _ in work]
+    assert all(serial[i]["claims"] for i in range(3))  # real claim sets, not empty shells
+
+
+def test_two_processes_give_the_same_claim_sets(work, serial):
+    results = list(pipeline.synthesise_all(work, jobs=2))
+    assert sorted(i for i, _, _ in results) == [0, 1, 2]
+    assert [failure for _, _, failure in results] == [None, None, None]
+    for i, data, _ in results:
+        assert data == serial[i], work[i][0].slug
+        assert [c["id"] for c in data["claims"]] == [c["id"] for c in serial[i]["claims"]]
+        assert [c["verdict"] for c in data["claims"]] == [c["verdict"] for c in serial[i]["claims"]]
+
+
+def test_order_of_the_work_does_not_change_a_claim_set(work, serial):
+    reordered = list(reversed(work))
+    got = {2 - i: data for i, data, _ in pipeline.synthesise_all(reordered, jobs=2)}
+    assert got == serial
+
+
+def test_a_failing_item_is_reported_and_the_others_are_built(work, serial):
+    question, snap = work[0]
+    # An abstract given as a list of sentences (as SciFact stores them) instead of text: a
+    # bug on one question's data, which makes synthesise raise wherever it runs.
+    records = list(snap.records)
+    records[0] = dataclasses.replace(records[0], abstract=records[0].abstract.split(". "))
+    broken = [(question, dataclasses.replace(snap, records=tuple(records))), work[1], work[2]]
+    results = {i: (data, failure) for i, data, failure in pipeline.synthesise_all(broken, jobs=2)}
+    assert results[0][0] is None and "AttributeError" in results[0][1].splitlines()[-1]
+    assert results[1][0] == serial[1] and results[2][0] == serial[2]
+
+
+def test_build_with_two_jobs_writes_the_serial_claim_sets(work, serial, library_files, tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    root = tmp_path / "p"
+    (root / "content").mkdir(parents=True)
+    shutil.copy(PROJECT_ROOT / "mkdocs.yml", root / "mkdocs.yml")
+    shutil.copytree(PROJECT_ROOT / "content" / "questions", root / "content" / "questions")
+    for question, snap in work:
+        snapshots.write(snapshots.snapshot_path(root / "content" / "snapshots", question.slug), snap)
+    (root / "content" / "performance.json").write_text(json.dumps(PERFORMANCE), encoding="utf-8")
+    report = pipeline.build(pipeline.Options(root=root, libraries=library_files, offline=True, jobs=2))
+    slugs = [q.slug for q, _ in work]
+    assert report.failed == {} and report.built == slugs and report.recomputed == slugs
+    # The benchmark results became the Performance page, linked from the nav.
+    page = (root / "site" / "performance" / "index.html").read_text(encoding="utf-8")
+    assert "Intel(R) Xeon(R) Processor" in page and "python benchmarks/library_search.py --scale 10" in page
+    assert "Peak memory under 2 GB with 250,650 records" in page and 'href="performance/"' in (
+        root / "site" / "index.html").read_text(encoding="utf-8")
+    for i, slug in enumerate(slugs):
+        page_json = json.loads((root / ".litsynth" / "docs" / "questions" / f"{slug}.json").read_text())
+        assert page_json == serial[i]
+        entry = json.loads((root / ".litsynth" / "cache" / f"{slug}.json").read_text())
+        assert entry["format"] == cache.FORMAT and entry["synthesis"] == serial[i]
+
+
+def test_unusable_benchmark_results_leave_the_page_out_with_a_warning(tmp_path):
+    report = pipeline.Report()
+    options = pipeline.Options(root=tmp_path)
+    assert pipeline._performance(options, report) is None and report.warnings == []  # no file: no page
+    (tmp_path / "content").mkdir()
+    broken = {**PERFORMANCE, "tables": [{**PERFORMANCE["tables"][0], "rows": [["25,065", "1.5"]]}]}
+    (tmp_path / "content" / "performance.json").write_text(json.dumps(broken), encoding="utf-8")
+    assert pipeline._performance(options, report) is None
+    assert report.warnings and "every row needs 4 cells" in report.warnings[0]
+    assert "the Performance page was left out" in report.warnings[0]
+    (tmp_path / "content" / "performance.json").write_text('{"schema": "litsynth/perf', encoding="utf-8")
+    assert pipeline._performance(options, report) is None and len(report.warnings) == 2
+
+
+def test_processes_is_bounded_by_jobs_and_items():
+    assert pipeline.processes(2, 50) == 2
+    assert pipeline.processes(8, 3) == 3
+    assert pipeline.processes(1, 50) == 1
+    assert pipeline.processes(None, 1) == 1
+    assert pipeline.processes(None, 1000) == pipeline.usable_cpus()
+    assert pipeline.usable_cpus() <= (os.cpu_count() or 1)
+
+
+def test_cli_passes_jobs_and_rejects_zero(tmp_path, monkeypatch, capsys):
+    seen = {}
+
+    def fake_build(options):
+        seen["jobs"] = options.jobs
+        return pipeline.Report(built=[], site=tmp_path / "site", mkdocs_ran=False)
+
+    monkeypatch.setattr(pipeline, "build", fake_build)
+    assert cli.main(["--root", str(tmp_path), "build", "--offline", "--jobs", "2"]) == 0
+    assert seen["jobs"] == 2
+    assert cli.main(["--root", str(tmp_path), "build", "--offline"]) == 0
+    assert seen["jobs"] is None
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["--root", str(tmp_path), "build", "--jobs", "0"])
+    assert exc.value.code == 2
+    assert "at least 1" in capsys.readouterr().err
