@@ -253,6 +253,32 @@ def _retrieve(question: Question, sources: _Sources, options: Options) -> Snapsh
     return snap
 
 
+def _refresh_one(question: Question, sources: _Sources, options: Options) -> Snapshot:
+    """Retrieve ``question`` again and replace its snapshot, unless that would lose records.
+
+    A refresh is a deliberate replacement of good data, so it refuses (raising
+    :class:`RetrievalError`, the old snapshot left byte-identical) when a ``--library``
+    file reported faults (truncated, malformed lines: a build without a snapshot accepts
+    the partial corpus with warnings, a refresh does not swap it in for a complete one), or
+    when the new retrieval found no record while the old snapshot had some.
+    """
+    path = snapshots.snapshot_path(options.snapshots_dir, question.slug)
+    old = snapshots.read(path) if path.exists() else None
+    providers = sources.for_question(question)
+    library = sources.library()
+    if old is not None and library is not None and library.warnings:
+        raise RetrievalError(
+            f"the library reported {len(library.warnings)} problem(s) (first: {library.warnings[0]}); "
+            f"the previous snapshot {path.name} is kept — fix the corpus file, or delete the "
+            f"snapshot to accept a partial corpus")
+    snap = retrieve_one(question, providers, now=_now(options))
+    if old is not None and old.records and not snap.records:
+        raise RetrievalError(f"retrieval found no record (the previous snapshot has {len(old.records)}); "
+                             f"the previous snapshot {path.name} is kept")
+    snapshots.write(path, snap)
+    return snap
+
+
 def retrieve_one(question: Question, providers: list, *, now: str) -> Snapshot:
     """:func:`generator.retrieval.retrieve` (imported on first use: builds that only read
     snapshots never load the providers)."""
@@ -453,7 +479,7 @@ def refresh(options: Options, slugs: list[str] | None = None) -> Report:
                     continue
                 _say(options, f"[{i}/{len(wanted)}] {slug}: retrieving")
                 try:
-                    snap = _retrieve(by_slug[slug], sources, options)
+                    snap = _refresh_one(by_slug[slug], sources, options)
                     report.retrieved.append(slug)
                 except RetrievalError as exc:
                     report.failed[slug] = str(exc)

@@ -1,0 +1,56 @@
+"""A refresh never swaps a good snapshot for a worse one (found by a fresh-user trial)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+
+from conftest import PROJECT_ROOT
+from generator import cli
+
+QUESTION = """\
+title: Alignment tax
+question: Does RLHF reduce benchmark performance?
+facets: [RLHF, benchmark]
+search:
+  queries: ["RLHF benchmark performance"]
+  max_records: 10
+"""
+
+
+def _record(i: int) -> dict:
+    return {"id": f"2501.{i:05d}", "title": f"RLHF benchmark study {i}", "authors": "A. Author",
+            "abstract": f"We find that RLHF reduces benchmark performance by {i}% on reasoning tasks."}
+
+
+def _project(tmp_path):
+    shutil.copy(PROJECT_ROOT / "mkdocs.yml", tmp_path / "mkdocs.yml")
+    (tmp_path / "content" / "questions").mkdir(parents=True)
+    (tmp_path / "content" / "questions" / "tax.yaml").write_text(QUESTION)
+    good = tmp_path / "good.jsonl"
+    good.write_text("".join(json.dumps(_record(i)) + "\n" for i in range(1, 6)))
+    assert cli.main(["--root", str(tmp_path), "refresh", "--offline", "--library", str(good)]) == 0
+    snap = tmp_path / "content" / "snapshots" / "tax.json"
+    return snap, snap.read_bytes()
+
+
+def test_a_damaged_library_does_not_replace_a_snapshot(tmp_path):
+    snap, before = _project(tmp_path)
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps(_record(7)) + "\n{not json\n")
+    assert cli.main(["--root", str(tmp_path), "refresh", "--offline", "--library", str(bad)]) == 1
+    assert snap.read_bytes() == before
+    truncated = tmp_path / "cut.jsonl.gz"
+    data = gzip.compress("".join(json.dumps(_record(i)) + "\n" for i in range(1, 50)).encode())
+    truncated.write_bytes(data[: len(data) // 2])
+    assert cli.main(["--root", str(tmp_path), "refresh", "--offline", "--library", str(truncated)]) == 1
+    assert snap.read_bytes() == before
+
+
+def test_an_empty_retrieval_does_not_replace_a_snapshot(tmp_path):
+    snap, before = _project(tmp_path)
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    assert cli.main(["--root", str(tmp_path), "refresh", "--offline", "--library", str(empty)]) == 1
+    assert snap.read_bytes() == before
