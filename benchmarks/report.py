@@ -17,7 +17,7 @@ Then writes ``--out`` (default ``content/performance.json``; shape in
 :func:`generator.render.check_performance`): the machine (CPU model, cores, RAM, Python,
 OS, load average before and after), every table with the command that produced it, its
 date and duration, the issue-7 targets with the measured values, and what to speed up
-next. The next ``litsynth build`` renders it as the Performance page. Takes about 8–10
+next. The next ``litsynth build`` renders it as the Performance page. Takes about 10
 minutes on 2 cores; a command of its own, never part of the tests.
 """
 
@@ -142,8 +142,7 @@ def next_steps(scaling: dict, verifier: dict) -> list[str]:
     top, low = max(results), min(results)
     r = results[top]
     full, parts = r["full"], r["steps"]
-    serial = r.get("forced1", {}).get("synthesis") or (parts["screening"] + parts["extraction"]
-                                                      + parts["verification"])
+    serial = parts.get("synthesis") or (parts["screening"] + parts["extraction"] + parts["verification"])
     steps = {"synthesis": full.get("synthesis", 0.0), "mkdocs": full.get("mkdocs", 0.0),
              "the library load": full.get("library", 0.0), "rendering": full.get("render", 0.0)}
     name, seconds = max(steps.items(), key=lambda kv: kv[1])
@@ -227,10 +226,12 @@ def main(argv: list[str] | None = None) -> None:
                  "library load) are paid once, and growth is linear when this stays flat."],
         "split": ["The same snapshots, synthesised serially in one process by calling screening.screen, "
                   "extraction (synthesis._claims_for → extraction.extract_claims) and verification.verify "
-                  "directly; assessment + assembly is the rest of a one-process synthesis."],
-        "speedup": ["Forced rebuilds (--force): every claim set recomputed from the snapshots, mkdocs rerun. "
-                    "With --jobs 2, one worker process takes the largest questions while the build process "
-                    "takes the smallest."],
+                  "directly; a second process times synthesis.synthesise on the same snapshots, and assessment "
+                  "+ assembly is the difference."],
+        "speedup": ["Forced rebuilds (--force): every claim set recomputed from the snapshots, mkdocs rerun; "
+                    "--jobs 1 and --jobs 2 interleaved, twice each, the fastest shown (load from other work on the "
+                    "machine only slows a run). With --jobs 2, one worker process takes the largest questions "
+                    "while the build process takes the smallest."],
         "rebuilds": ["No-op: nothing changed — claim sets from the cache, mkdocs skipped. One changed: one "
                      "question's tags edited — that claim set recomputed, mkdocs rerun."],
     }
