@@ -54,3 +54,13 @@ def test_an_empty_retrieval_does_not_replace_a_snapshot(tmp_path):
     empty.write_text("")
     assert cli.main(["--root", str(tmp_path), "refresh", "--offline", "--library", str(empty)]) == 1
     assert snap.read_bytes() == before
+
+
+def test_strict_fails_on_a_snapshot_made_with_other_search_settings(tmp_path):
+    snap, before = _project(tmp_path)
+    question = tmp_path / "content" / "questions" / "tax.yaml"
+    question.write_text(QUESTION.replace("max_records: 10", "max_records: 20"))
+    assert cli.main(["--root", str(tmp_path), "build", "--offline", "--strict"]) == 1
+    assert not (tmp_path / "site").exists()
+    assert cli.main(["--root", str(tmp_path), "build", "--offline"]) == 0  # a warning only
+    assert snap.read_bytes() == before
