@@ -18,13 +18,17 @@ Per size, in this order:
 2. steps — a child process calls :func:`generator.screening.screen`,
    :func:`generator.extraction.extract_claims` (through ``synthesis._claims_for``, which
    also tags each claim with its facets) and :func:`generator.verification.verify` on the
-   snapshots the full build wrote, serially, timing each; a second child times
+   snapshots the full build wrote, serially, timing each, and then splits every included
+   abstract into sentences once more past the cache (pysbd's share of extraction, which is
+   the first step to split them); a second child times
    :func:`generator.synthesis.synthesise` on the same snapshots, and "assessment +
    assembly" is its time minus those three;
 3. ``forced --jobs 1`` and ``forced --jobs 2`` (sizes in ``--speedup-sizes``), interleaved,
    ``--repeat`` times each, the fastest shown (other load on a shared machine only ever
    slows a run): every claim set recomputed from the snapshots, mkdocs rerun — the
-   speed-up of a second process;
+   speed-up of a second process. Before and after each pair, :func:`cpu_capacity`
+   measures how much of a second core other programs leave free, the bound on that
+   speed-up;
 4. ``no-op`` (nothing changed) and ``one changed`` (one question's tags edited) — the
    scenarios of ``benchmarks/rebuild.py``, whose helpers are reused.
 
@@ -154,8 +158,11 @@ def steps(project: Path) -> dict[str, float]:
     from generator.screening import screen
     from generator.synthesis import _claims_for
 
+    from generator import text
+
     out = {"screening": 0.0, "extraction": 0.0, "verification": 0.0, "claims": 0, "records": 0}
     distinct: set[str] = set()
+    included: set[str] = set()
     for q in load_questions(project / "content" / "questions", root=project):
         snap = snapshots.read(snapshots.snapshot_path(project / "content" / "snapshots", q.slug))
         t0 = time.perf_counter()
@@ -171,7 +178,14 @@ def steps(project: Path) -> dict[str, float]:
         out["claims"] += len(claims)
         out["records"] += len(snap.records)
         distinct.update(r.abstract or r.id for r in snap.records)
+        included.update(r.abstract for r in result.included if r.text_available and r.abstract)
     out["distinct_abstracts"] = len(distinct)
+    # What pysbd alone costs: every included abstract split once more, past the cache.
+    started = time.perf_counter()
+    for abstract in included:
+        text._sentence_spans_cached.__wrapped__(abstract)
+    out["splitting"] = time.perf_counter() - started
+    out["split_abstracts"] = len(included)
     return out
 
 
@@ -188,6 +202,28 @@ def synthesis_seconds(project: Path) -> float:
     for q, snap in work:
         synthesise(q, snap)
     return time.perf_counter() - started
+
+
+def _burn(seconds: float) -> float:
+    """Loop iterations per second of pure-Python work over ``seconds``."""
+    count, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        for i in range(10_000):
+            count += i & 1
+    return count / (time.perf_counter() - started)
+
+
+def cpu_capacity(seconds: float = 1.0) -> float:
+    """How many CPUs' worth of pure-Python work two processes get right now, in [0, 2]:
+    the summed rate of two concurrent busy loops over one loop's rate alone. About 2 on an
+    idle 2-core machine; about 1 when another program keeps one core busy — the most a
+    second worker can then add."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    alone = _burn(seconds)
+    with ProcessPoolExecutor(2) as pool:
+        both = sum(pool.map(_burn, [seconds, seconds]))
+    return both / alone
 
 
 def _child(flag: str, project: Path):
@@ -209,9 +245,12 @@ def measure(n: int, tmp: Path, speedup: bool, repeat: int) -> dict:
     if speedup:
         # Interleaved and best of `repeat`: other load on the machine slows single runs, never speeds them up.
         runs = {"forced1": [], "forced2": []}
+        capacity = [cpu_capacity()]
         for _ in range(repeat):
             runs["forced1"].append(rebuild.run_build(project, LIBRARIES, "--force", "--jobs", "1"))
             runs["forced2"].append(rebuild.run_build(project, LIBRARIES, "--force", "--jobs", "2"))
+            capacity.append(cpu_capacity())
+        out["capacity"] = capacity
         for key, found in runs.items():
             out[key] = min(found, key=lambda t: t["synthesis"])
             out[key]["runs"] = [round(t["synthesis"], 2) for t in found]
@@ -234,10 +273,11 @@ def tables(results: list[dict]) -> dict[str, dict]:
     full = {"columns": ["questions", "wall (s)", "start-up", "library load", "retrieval (rest)", "synthesis",
                         "render", "site write", "mkdocs", "generator", "generator ÷ mkdocs",
                         "wall per question", "wall per added question"], "rows": []}
-    split = {"columns": ["questions", "records", "distinct abstracts", "claims", "screening (s)", "extraction (s)", "verification (s)",
-                         "assessment + assembly (s)", "serial synthesis (s)", "per question (s)"], "rows": []}
+    split = {"columns": ["questions", "records", "distinct abstracts", "claims", "screening (s)", "extraction (s)",
+                         "of which sentence splitting (s)", "verification (s)", "assessment + assembly (s)",
+                         "serial synthesis (s)", "per question (s)"], "rows": []}
     speed = {"columns": ["questions", "synthesis, 1 process (s)", "synthesis, 2 processes (s)", "speed-up",
-                         "wall, 1 process (s)", "wall, 2 processes (s)"], "rows": []}
+                         "wall, 1 process (s)", "wall, 2 processes (s)", "CPU capacity (cores)"], "rows": []}
     rebuilds = {"columns": ["questions", "full (s)", "no-op (s)", "no-op ÷ full", "one changed (s)",
                             "one changed ÷ full", "one changed: generator (s)", "one changed: mkdocs (s)"],
                 "rows": []}
@@ -260,14 +300,17 @@ def tables(results: list[dict]) -> dict[str, dict]:
         rest = max(0.0, serial - parts) if serial is not None else None
         split["rows"].append([str(r["n"]), str(s["records"]), str(s.get("distinct_abstracts", "–")),
                               str(s["claims"]), _f(s["screening"]),
-                              _f(s["extraction"]), _f(s["verification"]),
+                              _f(s["extraction"]), _f(s["splitting"]) if "splitting" in s else "–",
+                              _f(s["verification"]),
                               ("≈ 0" if rest < 0.05 else _f(rest)) if rest is not None else "–",
                               _f(serial) if serial is not None else f"≥ {parts:.1f}",
                               f"{(serial if serial is not None else parts) / r['n']:.2f}"])
         if "forced1" in r:
             a, b = r["forced1"], r["forced2"]
+            cap = r.get("capacity") or []
             speed["rows"].append([str(r["n"]), _f(a["synthesis"]), _f(b["synthesis"]),
-                                  f"{a['synthesis'] / b['synthesis']:.2f}×", _f(a["wall"]), _f(b["wall"])])
+                                  f"{a['synthesis'] / b['synthesis']:.2f}×", _f(a["wall"]), _f(b["wall"]),
+                                  f"{min(cap):.2f}–{max(cap):.2f}" if cap else "–"])
         if "changed" in r:
             rebuilds["rows"].append([str(r["n"]), _f(t["wall"]), _f(r["noop"]["wall"]),
                                      f"{r['noop']['wall'] / t['wall']:.1%}", _f(r["changed"]["wall"]),

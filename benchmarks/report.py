@@ -148,29 +148,31 @@ def next_steps(scaling: dict, verifier: dict) -> list[str]:
     name, seconds = max(steps.items(), key=lambda kv: kv[1])
     lexical_rate = verifier["pairs"] / verifier["verify_s"]
     out = [f"At {top} questions the largest step of a full build is {name}: {seconds:.1f} s of "
-           f"{full['wall']:.1f} s. Synthesis takes {serial:.1f} s on one process ({serial / top:.2f} s per "
+           f"{full['wall']:.1f} s. On one process synthesis takes {serial:.1f} s ({serial / top:.2f} s per "
            f"question): claim extraction {parts['extraction']:.1f} s, verification {parts['verification']:.1f} s, "
-           f"screening {parts['screening']:.1f} s. Both big parts are text processing. Extraction is the first to "
-           "split each abstract into sentences (pysbd, some milliseconds an abstract) and pays for the splits "
-           f"verification then reads from a cache; the default verifier judges {lexical_rate:.0f} (claim, record) "
-           f"pairs/s per core, {verifier['verify_s'] / verifier['floor_distinct_s']:.1f}× the time of tokenising "
-           "every text it reads once — near its floor, so the floor is what to cut."]
-    distinct = parts.get("distinct_abstracts")
-    if distinct:
+           f"screening {parts['screening']:.1f} s."]
+    if parts.get("splitting") and parts.get("split_abstracts") and parts["extraction"]:
         out.append(
-            f"Next, then: split each abstract once. The {top} questions hold {parts['records']} records but "
-            f"{distinct} distinct abstracts; each process of a parallel build splits and analyses its own copies, "
-            "and a rebuild of one changed question splits its ~100 abstracts again. Sentence offsets cached by "
-            "the abstract's hash in .litsynth/ (or stored with the snapshot) remove that work from every build "
-            "after the first.")
+            f"Next: sentence splitting. Extraction is the first step to split each included abstract into "
+            f"sentences with pysbd, and splitting alone — {parts['split_abstracts']} abstracts, "
+            f"{parts['splitting']:.1f} s, {1000 * parts['splitting'] / parts['split_abstracts']:.0f} ms each — is "
+            f"{parts['splitting'] / parts['extraction']:.0%} of extraction. Verification reads those splits from "
+            f"a cache and judges {lexical_rate:.0f} (claim, record) pairs/s per core, "
+            f"{verifier['verify_s'] / verifier['floor_distinct_s']:.1f}× the time of tokenising every text it "
+            "reads once: it is near its floor, and that floor is pysbd. Keeping each abstract's sentence offsets "
+            "in a cache keyed by the abstract's hash (in .litsynth/, shared by all questions and builds) would "
+            "pay for a split once per abstract ever — forced and one-question rebuilds would skip it, and so "
+            "would a new question over records other questions already hold — and a faster splitter would cut "
+            "the first build; either has to keep the sentence boundaries the extraction and verification tests "
+            "pin down.")
     fixed = full.get("start-up", 0.0) + full.get("library", 0.0)
     text = (f"After that, the library load ({full.get('library', 0.0):.1f} s): every build that retrieves "
             "anything reads and indexes the whole corpus; persisting the BM25 index beside the corpus, keyed by "
             "the file's digest (bm25s saves and memory-maps its index), would remove it from all but the first.")
     if top > low and results[low]["full"].get("mkdocs"):
         per_page = (full.get("mkdocs", 0.0) - results[low]["full"]["mkdocs"]) / (top - low)
-        text += (f" Against mkdocs a cold build cannot win without both: mkdocs grows by about {per_page:.2f} s "
-                 f"per page, while start-up and library load are a fixed {fixed:.1f} s.")
+        text += (f" A cold build cannot get under mkdocs' own time without both and more: mkdocs grows by about "
+                 f"{per_page:.2f} s per page, while start-up and library load alone are a fixed {fixed:.1f} s.")
     changed = r.get("changed")
     if changed and changed.get("mkdocs"):
         generator = changed["wall"] - changed["mkdocs"]
@@ -227,11 +229,16 @@ def main(argv: list[str] | None = None) -> None:
         "split": ["The same snapshots, synthesised serially in one process by calling screening.screen, "
                   "extraction (synthesis._claims_for → extraction.extract_claims) and verification.verify "
                   "directly; a second process times synthesis.synthesise on the same snapshots, and assessment "
-                  "+ assembly is the difference."],
+                  "+ assembly is the difference. 'Of which sentence splitting': every included abstract split "
+                  "once more with pysbd past the cache — the part of extraction that is splitting, since "
+                  "extraction is the first step to split them."],
         "speedup": ["Forced rebuilds (--force): every claim set recomputed from the snapshots, mkdocs rerun; "
                     "--jobs 1 and --jobs 2 interleaved, twice each, the fastest shown (load from other work on the "
                     "machine only slows a run). With --jobs 2, one worker process takes the largest questions "
-                    "while the build process takes the smallest."],
+                    "while the build process takes the smallest. CPU capacity: the summed speed of two busy loops "
+                    "in two processes over one loop alone, measured before and after each pair of builds — about 2 "
+                    "on an idle 2-core machine, about 1 when other work keeps a core busy; the speed-up cannot "
+                    "exceed it."],
         "rebuilds": ["No-op: nothing changed — claim sets from the cache, mkdocs skipped. One changed: one "
                      "question's tags edited — that claim set recomputed, mkdocs rerun."],
     }
