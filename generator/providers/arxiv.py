@@ -12,15 +12,13 @@ from __future__ import annotations
 import logging
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
-from datetime import datetime
 from typing import NamedTuple
 
-from generator.config import Settings
-from generator.http import HttpClient, ProviderError, paginate, search_queries
+from generator.providers.base import NetworkProvider
+from generator.http import ProviderError, paginate, search_queries
 from generator.models import Record
 from generator.normalise import (build_record, identifiers, iso_utc, lookup_target, plain_text,
-                                 utc_now, year_month)
+                                 year_month)
 
 log = logging.getLogger(__name__)
 
@@ -125,16 +123,11 @@ def build_query(query: str, since: int | None, until_year: int) -> str:
     return text
 
 
-class Provider:
+class Provider(NetworkProvider):
     """arXiv search and lookup. ``now`` returns the retrieval time (tests inject it)."""
 
     name = NAME
-
-    def __init__(self, client: HttpClient, settings: Settings, *, now: Callable[[], datetime] | None = None):
-        self.client = client
-        self.settings = settings
-        self.now = now or utc_now
-        self.url = settings.base_url(NAME) + "/query"
+    path = "/query"
 
     def _feed(self, params: dict, retrieved_at: str) -> Feed:
         text = self.client.get_text(self.url, params=params)

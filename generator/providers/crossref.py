@@ -9,16 +9,15 @@ https://www.crossref.org/documentation/retrieve-metadata/rest-api/tips-for-using
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from datetime import datetime
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-from generator.config import Settings
-from generator.http import HttpClient, NotFoundError, paginate, search_queries
+from generator.providers.base import NetworkProvider
+from generator.http import NotFoundError, paginate, search_queries
 from generator.models import Record
 from generator.normalise import (build_record, clean_abstract, clean_title, identifiers, iso_utc,
-                                 lookup_target, names, utc_now, year_month)
+                                 lookup_target, names, year_month)
 
 NAME = "crossref"
 PAGE_SIZE = 100
@@ -80,16 +79,10 @@ def next_cursor(payload: Mapping[str, Any]) -> str | None:
     return ((payload or {}).get("message") or {}).get("next-cursor") or None
 
 
-class Provider:
+class Provider(NetworkProvider):
     """Crossref search and DOI lookup. ``now`` returns the retrieval time (tests inject it)."""
 
     name = NAME
-
-    def __init__(self, client: HttpClient, settings: Settings, *, now: Callable[[], datetime] | None = None):
-        self.client = client
-        self.settings = settings
-        self.now = now or utc_now
-        self.base = settings.base_url(NAME)
 
     def _polite(self) -> dict[str, str]:
         return {"mailto": self.settings.mailto} if self.settings.mailto else {}

@@ -11,15 +11,14 @@ https://europepmc.org/searchsyntax
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
-from datetime import datetime
+from collections.abc import Mapping
 from typing import Any
 
-from generator.config import Settings
-from generator.http import HttpClient, paginate, search_queries
+from generator.providers.base import NetworkProvider
+from generator.http import paginate, search_queries
 from generator.models import Record
 from generator.normalise import (build_record, clean_abstract, clean_title, identifiers, iso_utc,
-                                 lookup_target, names, utc_now, year_month)
+                                 lookup_target, names, year_month)
 
 NAME = "europepmc"
 PAGE_SIZE = 100
@@ -96,16 +95,11 @@ def _quote_term(value: str) -> str:
     return '"' + value.replace('"', "") + '"'
 
 
-class Provider:
+class Provider(NetworkProvider):
     """Europe PMC search and lookup. ``now`` returns the retrieval time (tests inject it)."""
 
     name = NAME
-
-    def __init__(self, client: HttpClient, settings: Settings, *, now: Callable[[], datetime] | None = None):
-        self.client = client
-        self.settings = settings
-        self.now = now or utc_now
-        self.url = settings.base_url(NAME) + "/search"
+    path = "/search"
 
     def _page(self, query: str, cursor: str, size: int, stamp: str):
         payload = self.client.get_json(self.url, params={

@@ -10,16 +10,15 @@ word. Reference: https://docs.openalex.org/api-entities/works
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
-from datetime import datetime
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-from generator.config import Settings
-from generator.http import HttpClient, NotFoundError, paginate, search_queries
+from generator.providers.base import NetworkProvider
+from generator.http import NotFoundError, paginate, search_queries
 from generator.models import Record
 from generator.normalise import (build_record, clean_abstract, clean_title, identifiers, iso_utc,
-                                 lookup_target, names, rebuild_inverted_index, utc_now, year_month)
+                                 lookup_target, names, rebuild_inverted_index, year_month)
 
 NAME = "openalex"
 PAGE_SIZE = 200  # the documented maximum of per-page
@@ -88,16 +87,10 @@ def next_cursor(payload: Mapping[str, Any]) -> str | None:
     return ((payload or {}).get("meta") or {}).get("next_cursor") or None
 
 
-class Provider:
+class Provider(NetworkProvider):
     """OpenAlex search and lookup. ``now`` returns the retrieval time (tests inject it)."""
 
     name = NAME
-
-    def __init__(self, client: HttpClient, settings: Settings, *, now: Callable[[], datetime] | None = None):
-        self.client = client
-        self.settings = settings
-        self.now = now or utc_now
-        self.base = settings.base_url(NAME)
 
     def _auth(self) -> dict[str, str]:
         params = {}

@@ -10,16 +10,15 @@ https://api.semanticscholar.org/api-docs/graph
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from datetime import datetime
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-from generator.config import Settings
-from generator.http import HttpClient, NotFoundError, paginate, search_queries
+from generator.providers.base import NetworkProvider
+from generator.http import NotFoundError, paginate, search_queries
 from generator.models import Record
 from generator.normalise import (build_record, clean_abstract, clean_title, identifiers, iso_utc,
-                                 lookup_target, names, utc_now, year_month)
+                                 lookup_target, names, year_month)
 
 NAME = "semantic_scholar"
 PAGE_SIZE = 100  # the documented maximum of limit
@@ -78,16 +77,10 @@ def next_offset(payload: Mapping[str, Any]) -> int | None:
     return nxt if isinstance(nxt, int) and 0 < nxt < MAX_RESULTS else None
 
 
-class Provider:
+class Provider(NetworkProvider):
     """Semantic Scholar search and lookup. ``now`` returns the retrieval time (tests inject it)."""
 
     name = NAME
-
-    def __init__(self, client: HttpClient, settings: Settings, *, now: Callable[[], datetime] | None = None):
-        self.client = client
-        self.settings = settings
-        self.now = now or utc_now
-        self.base = settings.base_url(NAME)
 
     def _headers(self) -> dict[str, str] | None:
         return {"x-api-key": self.settings.s2_api_key} if self.settings.s2_api_key else None
