@@ -14,12 +14,15 @@ start-up; the split comes from the ``timings:`` line of ``-v`` (``Report.timings
 Per size, in this order:
 
 1. ``full`` — no snapshot, cache or site: library load, retrieval, synthesis (default
-   ``--jobs``: one process per CPU), rendering, mkdocs;
+   ``--jobs``: one process per CPU), rendering, mkdocs; then ``full_saved``, the same
+   build again after deleting snapshots, claim-set cache and site but not the library
+   index the first build saved in ``.litsynth/library/`` (what any later build that
+   retrieves finds);
 2. steps — a child process calls :func:`generator.screening.screen`,
    :func:`generator.extraction.extract_claims` (through ``synthesis._claims_for``, which
    also tags each claim with its facets) and :func:`generator.verification.verify` on the
    snapshots the full build wrote, serially, timing each, and then splits every included
-   abstract into sentences once more past the cache (pysbd's share of extraction, which is
+   abstract into sentences once more past the cache (the splitter's share of extraction, which is
    the first step to split them); a second child times
    :func:`generator.synthesis.synthesise` on the same snapshots, and "assessment +
    assembly" is its time minus those three;
@@ -180,7 +183,7 @@ def steps(project: Path) -> dict[str, float]:
         distinct.update(r.abstract or r.id for r in snap.records)
         included.update(r.abstract for r in result.included if r.text_available and r.abstract)
     out["distinct_abstracts"] = len(distinct)
-    # What pysbd alone costs: every included abstract split once more, past the cache.
+    # What sentence splitting alone costs: every included abstract split once more, past the cache.
     started = time.perf_counter()
     for abstract in included:
         text._sentence_spans_cached.__wrapped__(abstract)
@@ -240,6 +243,11 @@ def measure(n: int, tmp: Path, speedup: bool, repeat: int) -> dict:
     slugs = write_questions(project / "content" / "questions", n)
     out: dict = {"n": n, "slugs": slugs, "processes": min(n, os.cpu_count() or 1)}
     out["full"] = rebuild.run_build(project, LIBRARIES)
+    # The same full build again, but with the library read and indexed by the first one
+    # saved in .litsynth/library/ (what every later build that retrieves finds there).
+    for leftover in (project / "content" / "snapshots", project / ".litsynth" / "cache", project / "site"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    out["full_saved"] = rebuild.run_build(project, LIBRARIES)
     out["steps"] = _child("--steps", project)
     out["steps"]["synthesis"] = _child("--synthesis", project)
     if speedup:
@@ -270,7 +278,7 @@ def _f(x: float) -> str:
 
 def tables(results: list[dict]) -> dict[str, dict]:
     """The four tables as ``{id: {"columns", "rows"}}`` (cells are strings)."""
-    full = {"columns": ["questions", "wall (s)", "start-up", "library load", "retrieval (rest)", "synthesis",
+    full = {"columns": ["questions", "library", "wall (s)", "start-up", "library load", "retrieval (rest)", "synthesis",
                         "render", "site write", "mkdocs", "generator", "generator ÷ mkdocs",
                         "wall per question", "wall per added question"], "rows": []}
     split = {"columns": ["questions", "records", "distinct abstracts", "claims", "screening (s)", "extraction (s)",
@@ -283,17 +291,21 @@ def tables(results: list[dict]) -> dict[str, dict]:
                 "rows": []}
     previous = None
     for r in results:
-        t = r["full"]
-        generator = t["wall"] - t.get("mkdocs", 0.0)
-        added = (f"{(t['wall'] - previous['full']['wall']) / (r['n'] - previous['n']):.2f}"
+        added = (f"{(r['full']['wall'] - previous['full']['wall']) / (r['n'] - previous['n']):.2f}"
                  if previous and r["n"] > previous["n"] else "–")
         previous = r
-        lib = t.get("library", 0.0)
-        full["rows"].append([str(r["n"]), _f(t["wall"]), _f(t["start-up"]), _f(lib),
-                             _f(t.get("retrieval", 0.0) - lib), _f(t.get("synthesis", 0.0)), _f(t.get("render", 0.0)),
-                             _f(t.get("site", 0.0) - t.get("mkdocs", 0.0)), _f(t.get("mkdocs", 0.0)),
-                             _f(generator), f"{generator / t['mkdocs']:.2f}" if t.get("mkdocs") else "–",
-                             f"{t['wall'] / r['n']:.2f}", added])
+        for kind, t in (("read + indexed", r["full"]), ("saved index", r.get("full_saved"))):
+            if t is None:
+                continue
+            generator = t["wall"] - t.get("mkdocs", 0.0)
+            lib = t.get("library", 0.0)
+            full["rows"].append([str(r["n"]), kind, _f(t["wall"]), _f(t["start-up"]), _f(lib),
+                                 _f(t.get("retrieval", 0.0) - lib), _f(t.get("synthesis", 0.0)),
+                                 _f(t.get("render", 0.0)), _f(t.get("site", 0.0) - t.get("mkdocs", 0.0)),
+                                 _f(t.get("mkdocs", 0.0)), _f(generator),
+                                 f"{generator / t['mkdocs']:.2f}" if t.get("mkdocs") else "–",
+                                 f"{t['wall'] / r['n']:.2f}", added if kind == "read + indexed" else "–"])
+        t = r["full"]
         s = r["steps"]
         serial = s.get("synthesis")
         parts = s["screening"] + s["extraction"] + s["verification"]

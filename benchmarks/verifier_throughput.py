@@ -10,7 +10,7 @@ time, pairs/s, and the process's peak RSS. Single process, single thread (BLAS a
 onnxruntime threads pinned to 1), so pairs/s is per core.
 
 Then the *floor* (issue 7): the time to tokenise the same text once with the verifier's own
-tokeniser, uncached — for the lexical verifier, pysbd sentence splitting
+tokeniser, uncached — for the lexical verifier, sentencex sentence splitting
 (:func:`generator.text.sentence_spans` without its cache) plus :func:`generator.text.tokens`
 (the default verifier is the hybrid when the model is present — lexical rules whose
 SUPPORTS/CONTRADICTS the model may veto — and lexical otherwise; its floor is the lexical one)
@@ -90,7 +90,7 @@ def _split_uncached(text: str) -> list[str]:
 def lexical_floor(pairs: list[tuple[str, str]]) -> tuple[float, float, int]:
     """``(distinct seconds, per-pair seconds, distinct texts)``: the seconds to tokenise
     every distinct claim (:func:`generator.text.tokens`) and every distinct abstract
-    (uncached pysbd split, then ``tokens`` of each sentence) once; and the sum over the
+    (uncached sentencex split, then ``tokens`` of each sentence) once; and the sum over the
     pairs of their two texts' measured costs, as if no pair shared a text."""
     cost: dict[tuple[str, str], float] = {}
     for claim, abstract in pairs:
@@ -198,9 +198,9 @@ def main(argv: list[str] | None = None) -> None:
     name = f"{method} ({version}, default)"
     rows = [
         [name, str(n), f"{verify_s:.1f}", f"{n / verify_s:.0f}",
-         f"pysbd + text.tokens, {distinct} distinct texts once", f"{floor_distinct:.1f}",
+         f"sentencex + text.tokens, {distinct} distinct texts once", f"{floor_distinct:.1f}",
          f"{n / floor_distinct:.0f}", f"{verify_s / floor_distinct:.2f}×"],
-        [name, str(n), f"{verify_s:.1f}", f"{n / verify_s:.0f}", "pysbd + text.tokens, each pair's texts",
+        [name, str(n), f"{verify_s:.1f}", f"{n / verify_s:.0f}", "sentencex + text.tokens, each pair's texts",
          f"{floor_pairs:.1f}", f"{n / floor_pairs:.0f}", f"{verify_s / floor_pairs:.2f}×"],
     ]
     neural = neural_rows(pairs, args.neural_pairs)

@@ -91,6 +91,12 @@ class Options:
     def cache_dir(self) -> Path:
         return self.root / site.WORK / "cache"
 
+    @property
+    def library_index_dir(self) -> Path:
+        """Where the read and indexed ``libraries`` are saved between builds
+        (:mod:`generator.providers.library_cache`)."""
+        return self.root / site.WORK / "library"
+
 
 @dataclass
 class Report:
@@ -133,9 +139,16 @@ class _Sources:
 
     def library(self):
         if self._library is None and self.options.libraries:
+            from generator.providers import library_cache
             from generator.providers.library import Library
             started = time.perf_counter()
-            self._library = Library.load(list(self.options.libraries))
+            paths = list(self.options.libraries)
+            # Reading and indexing a corpus costs seconds; the saved copy is keyed by the
+            # files' bytes, so an edited corpus is always read afresh.
+            self._library = library_cache.load(paths, self.options.library_index_dir)
+            if self._library is None:
+                self._library = Library.load(paths)
+                library_cache.save(self._library, paths, self.options.library_index_dir)
             self.library_seconds = time.perf_counter() - started
             for message in self._library.warnings:
                 self.warn(message)

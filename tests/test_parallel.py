@@ -14,6 +14,7 @@ import dataclasses
 import gzip
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -108,7 +109,10 @@ def test_a_failing_item_is_reported_and_the_others_are_built(work, serial):
     records[0] = dataclasses.replace(records[0], abstract=records[0].abstract.split(". "))
     broken = [(question, dataclasses.replace(snap, records=tuple(records))), work[1], work[2]]
     results = {i: (data, failure) for i, data, failure in pipeline.synthesise_all(broken, jobs=2)}
-    assert results[0][0] is None and "AttributeError" in results[0][1].splitlines()[-1]
+    # Which step trips over the list first (a cache keyed by the text, a string method)
+    # does not matter; that the failure is this question's, with its exception, does.
+    assert results[0][0] is None
+    assert re.match(r"(AttributeError|TypeError): ", results[0][1].splitlines()[-1]), results[0][1]
     assert results[1][0] == serial[1] and results[2][0] == serial[2]
 
 

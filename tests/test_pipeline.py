@@ -240,7 +240,7 @@ def test_mkdocs_failure_leaves_everything_as_it_was(project):
     assert (tree(project / "site"), tree(project / ".litsynth" / "docs")) == before
     # state.json still describes the site that is there, so the next build may skip mkdocs.
     assert sorted(p.name for p in (project / ".litsynth").iterdir()) == [
-        "cache", "docs", "lock", "mkdocs.build.yml", "state.json"]
+        "cache", "docs", "library", "lock", "mkdocs.build.yml", "state.json"]
 
 
 def test_interrupted_leftovers_are_cleaned_before_the_next_build(project):
@@ -251,7 +251,7 @@ def test_interrupted_leftovers_are_cleaned_before_the_next_build(project):
     (work / "cache" / ".alignment-tax.json.abc123.tmp").write_text("{")
     (work / ".state.json.zz.tmp").write_text("")
     pipeline.build(options(project))
-    assert sorted(p.name for p in work.iterdir()) == ["cache", "docs", "lock", "mkdocs.build.yml", "state.json"]
+    assert sorted(p.name for p in work.iterdir()) == ["cache", "docs", "library", "lock", "mkdocs.build.yml", "state.json"]
     assert not list((project / "content" / "snapshots").glob(".*"))
     assert not list((work / "cache").glob(".*"))
 
@@ -263,3 +263,19 @@ def test_lock_excludes_a_second_process(project):
                 pass
     with site.lock(project, timeout=0.2):
         pass  # released
+
+
+def test_a_build_that_retrieves_uses_the_saved_library(project, monkeypatch):
+    before = {slug: (project / "content" / "snapshots" / f"{slug}.json").read_bytes() for slug in SLUGS}
+    for slug in SLUGS:
+        (project / "content" / "snapshots" / f"{slug}.json").unlink()
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("the library was read again although the first build saved it")
+
+    monkeypatch.setattr("generator.providers.library.Library.load", no_reading)
+    report = pipeline.build(options(project))
+    assert report.failed == {} and sorted(report.retrieved) == SLUGS
+    # The same records, so the same snapshots, byte for byte.
+    assert {slug: (project / "content" / "snapshots" / f"{slug}.json").read_bytes() for slug in SLUGS} == before
+    assert "library" in report.timings

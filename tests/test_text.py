@@ -21,6 +21,9 @@ HARD_IDS = {
     "2503.12329": "'e.g.', 94.3% and '$4 per test'",
     "2503.18892": "Qwen2.5, LLama3-8B, 0.5B to 32B, 'i.e.'",
     "2504.05220": "'i.e.,' and a numbered list (1) … (2)",
+    "2503.14985": "a numbered list '1. GPU has …' with a sentence between items",
+    "2503.19586": "'Ultravox 0.5)' and 'GPT-4)': a word before ')' is not a list marker",
+    "2503.23688": "'Pro-U.S.' twice, once before ')'",
 }
 
 
@@ -113,6 +116,25 @@ def test_sentence_count_of_a_real_abstract(corpus):
     sents = T.sentences(_norm(hard["2505.09655"]["abstract"]))
     assert len(sents) == 10
     assert sents[-1] == "The code is available at https://github.com/xiwenc1/DRA-GRPO."
+
+
+def test_list_markers_and_brackets_do_not_swallow_sentences(corpus):
+    # sentencex alone reads "(1)", "0.5)" as list markers and stops splitting until the
+    # next one: CapArena's abstract came back as 3 sentences instead of 12.
+    _, hard = corpus
+    caparena = T.sentences(_norm(hard["2503.12329"]["abstract"]))
+    assert len(caparena) == 12
+    assert caparena[6] == "(2) Can automated metrics reliably assess detailed caption quality?"
+    ultravox = T.sentences(_norm(hard["2503.19586"]["abstract"]))
+    assert len(ultravox) == 7
+    assert ultravox[2].endswith("(Qwen2-Audio and Ultravox 0.5) processing patterns with human EEG responses.")
+    triton = T.sentences(_norm(hard["2503.14985"]["abstract"]))
+    items = [s for s in triton if re.match(r"\d\. ", s)]
+    assert [s[:3] for s in items] == ["1. ", "2. ", "3. "]
+    assert items[0] == "1. GPU has a hierarchical structure both physically and logically."
+    geo = T.sentences(_norm(hard["2503.23688"]["abstract"]))
+    assert len(geo) == 8
+    assert not any(s.startswith("S.") for s in geo)
 
 
 def test_versions_decimals_and_abbreviations():
@@ -308,3 +330,16 @@ def test_self_reference(sentence, self_ref):
 def test_discourse_words_are_stems_and_not_content_stopwords():
     assert {"demonstr", "effect", "method", "propos"} <= T.DISCOURSE_STEMS
     assert not T.DISCOURSE_STEMS & {"improv", "reduc", "accuraci", "surviv"}
+
+
+def test_stem_set_equals_the_stems_of_analyse(corpus):
+    first, _ = corpus
+    checked = 0
+    for rec in first:
+        for sent in T.sentences(rec["abstract"]):
+            assert T.stem_set(sent) == frozenset(t.stem for t in T.analyse(sent) if t.stem), sent
+            checked += 1
+    # A capital single letter inside a sentence is a name ("Method A"), at its start the article.
+    assert T.stem_set("A model beats Method A.") == {"model", "beat", "method", "a"}
+    assert T.stem_set("We trained 7 models on 45% of it.") == {"train", "model"}  # numbers are quantities
+    assert checked > 900

@@ -70,7 +70,8 @@ class Library:
 
     name = "library"
 
-    def __init__(self, records: Iterable[Record], warnings: list[str] | None = None):
+    def __init__(self, records: Iterable[Record], warnings: list[str] | None = None,
+                 *, _index: Path | None = None):
         """Index ``records``; a record whose ``id`` was already seen is dropped with a warning.
 
         ``warnings`` are earlier messages (from the readers) to keep in :attr:`warnings`.
@@ -94,7 +95,38 @@ class Library:
         self._tokenizer = None
         self._bm25 = None
         if self.records:
-            self._build_index()
+            if _index is None:
+                self._build_index()
+            else:
+                self._load_index(_index)
+
+    @classmethod
+    def from_saved(cls, records: Sequence[Record], warnings: list[str], folder: Path) -> "Library":
+        """A library of ``records`` whose index :meth:`save_index` wrote to ``folder``
+        (see :mod:`generator.providers.library_cache`). Raises ``OSError`` or
+        ``ValueError`` when the saved index is missing, unreadable or not of ``records``."""
+        return cls(records, warnings, _index=Path(folder))
+
+    def save_index(self, folder: Path) -> None:
+        """Write the BM25 index and the tokenizer vocabulary into ``folder`` (bm25s'
+        own files: ``.npy`` arrays and JSON). Raises ``OSError``."""
+        if self._bm25 is None or self._tokenizer is None:
+            return
+        self._bm25.save(str(folder), show_progress=False)
+        self._tokenizer.save_vocab(str(folder))
+
+    def _load_index(self, folder: Path) -> None:
+        import bm25s
+        import Stemmer
+        from bm25s.tokenization import Tokenizer
+
+        bm25 = bm25s.BM25.load(str(folder), mmap=False, allow_pickle=False, show_progress=False)
+        if bm25.scores.get("num_docs") != len(self.records):
+            raise ValueError(f"the saved index holds {bm25.scores.get('num_docs')} documents, "
+                             f"not {len(self.records)}")
+        tokenizer = Tokenizer(stopwords="en", stemmer=Stemmer.Stemmer("english"))
+        tokenizer.load_vocab(str(folder))
+        self._tokenizer, self._bm25 = tokenizer, bm25
 
     @classmethod
     def load(cls, paths: Sequence[Path | str]) -> "Library":

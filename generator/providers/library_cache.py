@@ -1,0 +1,137 @@
+"""A saved copy of a loaded :class:`~generator.providers.library.Library`, so that a build
+that retrieves does not read and index the same corpus files again.
+
+Reading and indexing the 25,065-record shared arXiv corpus takes about 4.8 s on the
+2-core reference machine, the largest fixed cost of a build that retrieves (issue 7,
+``benchmarks/build_scaling.py``); loading the saved copy takes about 1 s. The copy lives
+in ``<root>/.litsynth/library/<key>/``:
+
+* ``records.jsonl`` — one :meth:`Record.to_dict` per line, in load order;
+* ``meta.json`` — the format, the key and the readers' warnings (shown again on every
+  build that uses the copy, as they would be on a fresh read);
+* the BM25 index and the tokenizer vocabulary as ``bm25s`` saves them (``.npy`` arrays
+  and JSON, loaded with ``allow_pickle=False``).
+
+The key is a SHA-256 over :data:`FORMAT`, the litsynth and bm25s versions, the source of
+the modules that turn files into an index (:data:`CODE_MODULES`), and the name and the
+SHA-256 of the bytes of every corpus file, in the order given. Any change to a file, its
+position in the list, or the reading code gives another key, and a fresh read. Only the
+copy of the latest key is kept.
+
+Nothing here is needed for correctness: a copy that is missing, unreadable, or written
+by another version is ignored (and replaced), never trusted in part.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from generator import __version__
+from generator.models import Record
+
+__all__ = ["FORMAT", "CODE_MODULES", "cache_key", "load", "save"]
+
+logger = logging.getLogger("generator.providers.library_cache")
+
+FORMAT = 1
+"""Bumped when the layout of a saved copy changes."""
+
+PACKAGE = Path(__file__).resolve().parent.parent
+
+CODE_MODULES = ("providers/library.py", "providers/library_readers.py", "models.py", "records.py")
+"""Sources (relative to ``generator/``) whose code decides the records and the index."""
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def cache_key(paths: Sequence[Path | str]) -> str:
+    """The key of the corpus files ``paths`` (in order): a SHA-256 hex digest.
+
+    Raises ``OSError`` when a file cannot be read (the caller then reads the files the
+    usual way, which reports the problem properly).
+    """
+    import bm25s
+
+    h = hashlib.sha256()
+    h.update(f"format {FORMAT}\0litsynth {__version__}\0bm25s {bm25s.__version__}\0".encode())
+    for name in CODE_MODULES:
+        path = PACKAGE / name
+        h.update(f"{name}\0{_sha256_file(path) if path.is_file() else 'absent'}\0".encode())
+    for raw in paths:
+        path = Path(raw)
+        h.update(f"file {path.name}\0{_sha256_file(path)}\0".encode())
+    return h.hexdigest()
+
+
+def load(paths: Sequence[Path | str], folder: Path):
+    """The library saved in ``folder`` for ``paths``, or ``None`` when there is none for
+    exactly these files (or it cannot be read). Never raises for a bad copy."""
+    from generator.providers.library import Library
+
+    try:
+        key = cache_key(paths)
+    except OSError:
+        return None
+    where = folder / key
+    if not (where / "meta.json").is_file():
+        return None
+    try:
+        meta = json.loads((where / "meta.json").read_text(encoding="utf-8"))
+        if meta.get("format") != FORMAT or meta.get("key") != key:
+            return None
+        with open(where / "records.jsonl", encoding="utf-8") as fh:
+            records = [Record.from_dict(json.loads(line)) for line in fh]
+        if len(records) != meta.get("records"):
+            return None
+        library = Library.from_saved(records, list(meta.get("warnings", [])), where)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        logger.info("ignoring the saved library index in %s: %s", where, exc)
+        return None
+    return library
+
+
+def save(library, paths: Sequence[Path | str], folder: Path) -> Path | None:
+    """Save ``library`` (loaded from ``paths``) under ``folder``; returns the copy's
+    folder, or ``None`` when it could not be written (a full disk, a read-only project:
+    the build goes on, it only loses the speed-up). Copies of other keys are removed."""
+    try:
+        key = cache_key(paths)
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=folder))
+        try:
+            with open(tmp / "records.jsonl", "w", encoding="utf-8") as fh:
+                for record in library.records:
+                    fh.write(json.dumps(record.to_dict(), ensure_ascii=False, sort_keys=True))
+                    fh.write("\n")
+            library.save_index(tmp)
+            meta = {"format": FORMAT, "key": key, "records": len(library.records),
+                    "warnings": list(library.warnings),
+                    "files": [str(Path(p).name) for p in paths]}
+            (tmp / "meta.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
+            target = folder / key
+            if target.exists():
+                shutil.rmtree(target)
+            os.replace(tmp, target)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+        for other in folder.iterdir():
+            if other.name != key and other.is_dir():
+                shutil.rmtree(other, ignore_errors=True)
+        return target
+    except OSError as exc:
+        logger.info("could not save the library index under %s: %s", folder, exc)
+        return None
