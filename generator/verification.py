@@ -635,7 +635,8 @@ def judge_text(
     claim = _features(claim_text)
     gate = _document_gate(claim, sentences, idf)
     # Most (claim, record) pairs of a build fail this first rule of decide() (98.9% at 50
-    # questions): checking it before scoring every sentence cut verification 5-fold.
+    # questions): checking it before scoring every sentence cut judging those pairs from
+    # 27.8 s to 10.0 s (profiled, one process).
     if _off_subject(*gate, _DEFAULT_GATE):
         return NOT_ENOUGH_INFO, 0.0, []
     doc = _score_document(claim, sentences, idf, gate)

@@ -70,7 +70,8 @@ def test_another_file_or_order_is_another_key(paths, saved, tmp_path):
     assert library_cache.load([edited, paths[1]], saved) is None
 
 
-@pytest.mark.parametrize("damage", ["truncated records", "bad meta", "missing index", "other format"])
+@pytest.mark.parametrize("damage", ["truncated records", "bad meta", "missing index", "other format",
+                                    "other records, same count", "extra file"])
 def test_a_damaged_copy_is_ignored_not_trusted(paths, saved, damage):
     (where,) = list(saved.iterdir())
     if damage == "truncated records":
@@ -81,6 +82,13 @@ def test_a_damaged_copy_is_ignored_not_trusted(paths, saved, damage):
     elif damage == "missing index":
         for npy in where.glob("*.npy"):
             npy.unlink()
+    elif damage == "other records, same count":
+        # Valid records, but not the ones the index was built from: search would return
+        # the wrong records, so the copy must not be used.
+        lines = (where / "records.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
+        (where / "records.jsonl").write_text("".join(lines[1:] + lines[:1]), encoding="utf-8")
+    elif damage == "extra file":
+        (where / "stray.npy").write_bytes(b"")
     else:
         meta = json.loads((where / "meta.json").read_text(encoding="utf-8"))
         meta["format"] = library_cache.FORMAT + 1

@@ -1,14 +1,15 @@
 """A saved copy of a loaded :class:`~generator.providers.library.Library`, so that a build
 that retrieves does not read and index the same corpus files again.
 
-Reading and indexing the 25,065-record shared arXiv corpus takes about 4.8 s on the
+Reading and indexing the 25,065-record shared arXiv corpus takes 5–7 s on the
 2-core reference machine, the largest fixed cost of a build that retrieves (issue 7,
 ``benchmarks/build_scaling.py``); loading the saved copy takes about 1 s. The copy lives
 in ``<root>/.litsynth/library/<key>/``:
 
 * ``records.jsonl`` — one :meth:`Record.to_dict` per line, in load order;
-* ``meta.json`` — the format, the key and the readers' warnings (shown again on every
-  build that uses the copy, as they would be on a fresh read);
+* ``meta.json`` — the format, the key, the readers' warnings (shown again on every
+  build that uses the copy, as they would be on a fresh read) and the SHA-256 of every
+  other file of the copy, checked before it is used;
 * the BM25 index and the tokenizer vocabulary as ``bm25s`` saves them (``.npy`` arrays
   and JSON, loaded with ``allow_pickle=False``).
 
@@ -57,6 +58,10 @@ def _sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+def _content_files(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.is_file() and p.name != "meta.json")
+
+
 def cache_key(paths: Sequence[Path | str]) -> str:
     """The key of the corpus files ``paths`` (in order): a SHA-256 hex digest.
 
@@ -92,6 +97,15 @@ def load(paths: Sequence[Path | str], folder: Path):
         meta = json.loads((where / "meta.json").read_text(encoding="utf-8"))
         if meta.get("format") != FORMAT or meta.get("key") != key:
             return None
+        # Every file must be the one save() wrote: a copy damaged or edited in part is
+        # not used at all (hashing the 25k-record copy costs about 0.1 s).
+        expected = meta.get("sha256")
+        if not isinstance(expected, dict) or sorted(expected) != sorted(_content_files(where)):
+            return None
+        for name, digest in expected.items():
+            if _sha256_file(where / name) != digest:
+                logger.info("ignoring the saved library index in %s: %s changed", where, name)
+                return None
         with open(where / "records.jsonl", encoding="utf-8") as fh:
             records = [Record.from_dict(json.loads(line)) for line in fh]
         if len(records) != meta.get("records"):
@@ -119,7 +133,8 @@ def save(library, paths: Sequence[Path | str], folder: Path) -> Path | None:
             library.save_index(tmp)
             meta = {"format": FORMAT, "key": key, "records": len(library.records),
                     "warnings": list(library.warnings),
-                    "files": [str(Path(p).name) for p in paths]}
+                    "files": [str(Path(p).name) for p in paths],
+                    "sha256": {name: _sha256_file(tmp / name) for name in _content_files(tmp)}}
             (tmp / "meta.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
             target = folder / key
             if target.exists():
