@@ -23,11 +23,15 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from generator import scifact
+from generator import __version__, scifact
 from generator.errors import CorpusError, LitsynthError
 from generator.models import CONTRADICTS, NOT_ENOUGH_INFO, SUPPORTS
 
 SETTINGS = ("oracle", "open")
+
+RUN_SCHEMA = "litsynth/scifact-run/1"
+"""``schema`` of the run record :func:`run` returns and ``--out`` writes; the site's
+Method page shows every run record in ``content/verifier/`` (:func:`check_run`)."""
 
 Judge = Callable[[str, list[str]], tuple[str, float, list[tuple[int, float]]]]
 """``(claim_text, abstract_sentences) -> (label, confidence in [0, 1], ranked rationale)``."""
@@ -69,6 +73,50 @@ class CorpusIndex:
             [(self._doc_ids[int(d)], float(s)) for d, s in zip(row_docs, row_scores) if s > 0]
             for row_docs, row_scores in zip(docs, scores)
         ]
+
+
+def _now() -> str:
+    import datetime as dt
+    import os
+
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    moment = (dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc) if epoch.isdigit()
+              else dt.datetime.now(dt.timezone.utc))
+    return moment.replace(microsecond=0).isoformat()
+
+
+_RUN_KEYS = ("schema", "generated_at", "verifier", "claims_file", "corpus_file", "setting", "claims",
+             "retrieval_k", *scifact.METRIC_KEYS)
+
+
+def check_run(data: Any) -> None:
+    """Raise ``ValueError`` (one line) unless ``data`` is a run record of :func:`run`: an
+    object with ``schema`` = :data:`RUN_SCHEMA`, ``generated_at``, ``verifier``
+    (``{"method", "version", "thresholds": {name: number}}``), ``claims_file``,
+    ``corpus_file``, ``setting`` (one of :data:`SETTINGS`), ``claims`` (int),
+    ``retrieval_k`` and the 12 metrics of :data:`generator.scifact.METRIC_KEYS` as numbers
+    in [0, 1]."""
+    if not isinstance(data, dict):
+        raise ValueError("a run record must be a JSON object")
+    missing = [k for k in _RUN_KEYS if k not in data]
+    if missing:
+        raise ValueError(f"the run record lacks {', '.join(missing)}")
+    if data["schema"] != RUN_SCHEMA:
+        raise ValueError(f"schema is {data['schema']!r}, expected {RUN_SCHEMA!r}")
+    if data["setting"] not in SETTINGS:
+        raise ValueError(f"setting is {data['setting']!r}, expected one of {', '.join(SETTINGS)}")
+    if not isinstance(data["claims"], int) or isinstance(data["claims"], bool) or data["claims"] < 1:
+        raise ValueError(f"claims is {data['claims']!r}, expected a positive integer")
+    verifier = data["verifier"]
+    if (not isinstance(verifier, dict) or not all(isinstance(verifier.get(k), str) for k in ("method", "version"))
+            or not isinstance(verifier.get("thresholds"), dict)
+            or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                       for v in verifier["thresholds"].values())):
+        raise ValueError("verifier must be {\"method\": str, \"version\": str, \"thresholds\": {name: number}}")
+    for key in scifact.METRIC_KEYS:
+        value = data[key]
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0.0 <= value <= 1.0:
+            raise ValueError(f"{key} is {value!r}, expected a number in [0, 1]")
 
 
 def _default_judge() -> Judge:
@@ -185,6 +233,11 @@ def run(
     """Load, predict and score; returns metrics plus run facts.
 
     Keys: every metric of :func:`generator.scifact.metrics` (floats in [0, 1]);
+    ``schema`` (:data:`RUN_SCHEMA`); ``litsynth`` (version); ``generated_at`` (ISO 8601
+    UTC; from ``SOURCE_DATE_EPOCH`` when set); ``verifier`` (``{"method", "version",
+    "thresholds"}`` of the default judge — :func:`generator.verification.active_method`
+    and :func:`generator.verification.thresholds` —, ``method="custom"`` for another
+    judge); ``claims_file``, ``corpus_file`` (file names), ``corpus_docs``; ``limit``;
     ``setting``; ``claims`` (number scored: the first ``limit`` claims of the file when
     ``limit`` is given); ``pairs_judged`` ((claim, abstract) judge calls); ``predicted_docs``
     (non-NEI predictions); ``counts`` (the scorer's raw counts, a dict);
@@ -203,7 +256,21 @@ def run(
     seconds = time.perf_counter() - start
     counts = scifact.count(claims, predictions)
     result: dict[str, Any] = dict(scifact.metrics(counts))
+    if judge is None:
+        from generator import verification
+        method, version = verification.active_method()
+        verifier = {"method": method, "version": version, "thresholds": verification.thresholds()}
+    else:
+        verifier = {"method": "custom", "version": getattr(judge, "__name__", repr(judge)), "thresholds": {}}
     result.update(
+        schema=RUN_SCHEMA,
+        litsynth=__version__,
+        generated_at=_now(),
+        verifier=verifier,
+        claims_file=Path(claims_path).name,
+        corpus_file=Path(corpus_path).name,
+        corpus_docs=len(corpus),
+        limit=limit,
         setting=setting,
         claims=len(claims),
         pairs_judged=pairs,

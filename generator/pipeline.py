@@ -344,7 +344,7 @@ def build(options: Options) -> Report:
         t = time.perf_counter()
         performance = _performance(options, report)
         files = render.render_site(syntheses, site_name=_site_name(options.root), failures=report.failed,
-                                   performance=performance)
+                                   performance=performance, verifier=_verifier_facts(options, report))
         nav = render.nav(syntheses, performance=performance is not None)
         report.add_time("render", time.perf_counter() - t)
         _say(options, "building the site")
@@ -523,6 +523,33 @@ def _performance(options: Options, report: Report) -> dict | None:
                                "rerun 'python benchmarks/report.py' to rewrite it")
         return None
     return data
+
+
+VERIFIER_DIR = Path("content") / "verifier"
+"""Run records of ``litsynth eval scifact --out`` (``*.json``); the Method page shows them."""
+
+
+def _verifier_facts(options: Options, report: Report) -> dict:
+    """What the Method page states about the verifier: ``{"method", "version",
+    "thresholds", "runs"}`` — the active verifier (:func:`generator.verification.active_method`,
+    :func:`generator.verification.thresholds`) and the SciFact run records in
+    :data:`VERIFIER_DIR`, in file-name order. A record that is not a run record becomes a
+    warning and is left out."""
+    from generator import evaluate, verification
+
+    method, version = verification.active_method()
+    runs = []
+    folder = options.root / VERIFIER_DIR
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            evaluate.check_run(data)
+        except (OSError, ValueError) as exc:
+            report.warnings.append(f"{path}: {exc} — left out of the Method page; rewrite it with "
+                                   "'litsynth eval scifact … --out'")
+            continue
+        runs.append({**data, "file": path.name})
+    return {"method": method, "version": version, "thresholds": verification.thresholds(), "runs": runs}
 
 
 def _site_name(root: Path) -> str:

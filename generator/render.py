@@ -398,6 +398,14 @@ def _schema_sections(schema: dict) -> list[dict]:
     return sections
 
 
+SCIFACT_ROWS = (
+    ("Abstract, label only", "abstract_label_only"),
+    ("Abstract, label + rationale", "abstract_label_rationale"),
+    ("Sentence selection", "sentence_selection"),
+    ("Sentence selection + label", "sentence_selection_label"),
+)
+"""The four SciFact metrics (issue 8 names) the Method page shows, with their titles."""
+
 PERFORMANCE_SCHEMA = "litsynth/performance/1"
 """``schema`` of the benchmark results that :func:`render_performance` renders."""
 
@@ -445,13 +453,17 @@ def render_performance(data: dict, env: jinja2.Environment) -> str:
 
 
 def render_site(syntheses: list[dict], *, site_name: str, failures: dict[str, str] | None = None,
-                templates: Path = TEMPLATES, performance: dict | None = None) -> dict[str, str]:
+                templates: Path = TEMPLATES, performance: dict | None = None,
+                verifier: dict | None = None) -> dict[str, str]:
     """All generated files of the site: ``{relative path: text}``.
 
     ``syntheses`` are claim sets; ``failures`` maps question slugs that could not be built to
     a one-line reason (shown on the index). Paths are listed in the module docstring. The
     index lists the syntheses newest first (by retrieval time, then slug). ``performance``
     (benchmark results, see :func:`render_performance`) adds ``performance.md``.
+    ``verifier`` (``{"method", "version", "thresholds", "runs"}``, see
+    :func:`generator.pipeline._verifier_facts`) gives the Method page its verifier section:
+    thresholds and the SciFact numbers of each run record.
     """
     env = environment(templates)
     files: dict[str, str] = {}
@@ -465,7 +477,8 @@ def render_site(syntheses: list[dict], *, site_name: str, failures: dict[str, st
         bars={d["slug"]: markupsafe.Markup(svg.verdict_bar(verdict_mix(d), width=160, height=14, labels=False,
                                                            title="Claims per verdict")) for d in ordered},
         failures=failures or {}, site_name=site_name, verdicts=VERDICTS)
-    files["method.md"] = env.get_template("method.md.j2").render(syntheses=ordered)
+    files["method.md"] = env.get_template("method.md.j2").render(
+        syntheses=ordered, verifier=verifier, metric_rows=SCIFACT_ROWS)
     files["tags.md"] = env.get_template("tags.md.j2").render(syntheses=ordered)
     schema = claim_set_schema()
     files[SCHEMA_FILE] = json.dumps(schema, ensure_ascii=False, indent=1) + "\n"

@@ -672,6 +672,26 @@ def neural_judge():
     return _neural_judge(os.environ.get("LITSYNTH_VERIFIER", "").strip().lower())
 
 
+def thresholds() -> dict[str, float]:
+    """The decision thresholds of the verifier :func:`judge` uses in this process, by name:
+    the lexical rules' constants (:data:`SUPPORT_MIN`, :data:`CONTRADICT_MIN`,
+    :data:`CONTRADICT_MARGIN`, :data:`HEDGE_FACTOR`, :data:`HEDGED_SUPPORT_MAX`,
+    :data:`KEY_MIN`, :data:`MIN_MATCHED`, :data:`NAMES_MIN`, :data:`RATIONALE_PRIOR`) and,
+    when the hybrid verifier is active, :data:`GATE_EXEMPT` and the model's
+    ``evidence_threshold`` and ``temperature`` (``generator/model/config.json``). The
+    Method page and ``litsynth eval scifact --out`` state them."""
+    out = {"SUPPORT_MIN": SUPPORT_MIN, "CONTRADICT_MIN": CONTRADICT_MIN,
+           "CONTRADICT_MARGIN": CONTRADICT_MARGIN, "HEDGE_FACTOR": HEDGE_FACTOR,
+           "HEDGED_SUPPORT_MAX": HEDGED_SUPPORT_MAX, "KEY_MIN": KEY_MIN,
+           "MIN_MATCHED": float(MIN_MATCHED), "NAMES_MIN": NAMES_MIN,
+           "RATIONALE_PRIOR": RATIONALE_PRIOR}
+    nj = neural_judge()
+    if nj is not None:
+        out.update(GATE_EXEMPT=GATE_EXEMPT, evidence_threshold=float(nj.config.evidence_threshold),
+                   temperature=float(nj.config.temperature))
+    return out
+
+
 def active_method() -> tuple[str, str]:
     """``(method, version)`` of the verifier :func:`judge` uses in this process."""
     nj = neural_judge()

@@ -71,7 +71,8 @@ def test_another_file_or_order_is_another_key(paths, saved, tmp_path):
 
 
 @pytest.mark.parametrize("damage", ["truncated records", "bad meta", "missing index", "other format",
-                                    "other records, same count", "extra file"])
+                                    "other records, same count", "extra file", "meta not an object",
+                                    "record of the wrong shape", "warnings not a list"])
 def test_a_damaged_copy_is_ignored_not_trusted(paths, saved, damage):
     (where,) = list(saved.iterdir())
     if damage == "truncated records":
@@ -89,6 +90,21 @@ def test_a_damaged_copy_is_ignored_not_trusted(paths, saved, damage):
         (where / "records.jsonl").write_text("".join(lines[1:] + lines[:1]), encoding="utf-8")
     elif damage == "extra file":
         (where / "stray.npy").write_bytes(b"")
+    elif damage == "meta not an object":
+        (where / "meta.json").write_text("[1, 2]", encoding="utf-8")
+    elif damage in ("record of the wrong shape", "warnings not a list"):
+        # Edited consistently (checksums updated), as only a deliberate edit could be.
+        meta = json.loads((where / "meta.json").read_text(encoding="utf-8"))
+        if damage == "warnings not a list":
+            meta["warnings"] = "abc"
+        else:
+            lines = (where / "records.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
+            first = json.loads(lines[0])
+            first["ids"] = [1]
+            lines[0] = json.dumps(first) + "\n"
+            (where / "records.jsonl").write_text("".join(lines), encoding="utf-8")
+            meta["sha256"]["records.jsonl"] = library_cache._sha256_file(where / "records.jsonl")
+        (where / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
     else:
         meta = json.loads((where / "meta.json").read_text(encoding="utf-8"))
         meta["format"] = library_cache.FORMAT + 1
@@ -108,3 +124,15 @@ def test_an_unwritable_folder_only_loses_the_speed_up(fresh, paths, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder", encoding="utf-8")
     assert library_cache.save(fresh, paths, blocker / "library") is None
+
+
+def test_warnings_name_the_files_as_this_build_names_them(fresh, paths, saved, tmp_path):
+    # The same bytes under another path: the copy is used, and its warnings say the new path.
+    moved = [tmp_path / "elsewhere" / p.name for p in paths]
+    moved[0].parent.mkdir()
+    for src, dst in zip(paths, moved):
+        shutil.copy(src, dst)
+    copy = library_cache.load(moved, saved)
+    assert copy is not None and len(copy.warnings) == 3
+    assert all(w.startswith(f"{moved[1]}: duplicate record id arxiv:") for w in copy.warnings)
+    assert [w.replace(str(moved[1]), str(paths[1])) for w in copy.warnings] == fresh.warnings

@@ -279,3 +279,22 @@ def test_a_build_that_retrieves_uses_the_saved_library(project, monkeypatch):
     # The same records, so the same snapshots, byte for byte.
     assert {slug: (project / "content" / "snapshots" / f"{slug}.json").read_bytes() for slug in SLUGS} == before
     assert "library" in report.timings
+
+
+def test_run_records_in_content_verifier_reach_the_method_page(project):
+    from generator import evaluate
+
+    record = evaluate.run(shared_path("scifact", "claims_train.jsonl"), shared_path("scifact", "corpus.jsonl"),
+                          "oracle", limit=10)
+    folder = project / "content" / "verifier"
+    folder.mkdir()
+    (folder / "a-oracle.json").write_text(json.dumps(record), encoding="utf-8")
+    (folder / "b-broken.json").write_text(json.dumps({**record, "setting": "closed"}), encoding="utf-8")
+    report = pipeline.build(options(project))
+    assert report.failed == {} and report.mkdocs_ran is True
+    assert [w for w in report.warnings if "b-broken.json" in w] == [
+        f"{folder / 'b-broken.json'}: setting is 'closed', expected one of oracle, open — left out of the "
+        "Method page; rewrite it with 'litsynth eval scifact … --out'"]
+    page = (project / ".litsynth" / "docs" / "method.md").read_text(encoding="utf-8")
+    assert "Oracle setting — 10 claims of `claims_train.jsonl`" in page and "b-broken" not in page
+    assert f"{record['abstract_label_only_f1']:.3f}" in page

@@ -481,3 +481,40 @@ def test_tag_chips_and_badges_do_not_break_mid_word():
         assert wrap == "normal" and pos > anywhere, badge
     assert last_value(".md-typeset td .ls-chip", "white-space")[1] == "nowrap"
     assert last_value(".md-typeset .ls-verdict", "white-space")[1] == "nowrap"
+
+
+def _run_record(version: str, **metrics) -> dict:
+    from generator import evaluate, scifact
+
+    record = {key: 0.25 for key in scifact.METRIC_KEYS}
+    record.update(metrics)
+    record.update(schema=evaluate.RUN_SCHEMA, generated_at="2026-12-04T15:00:00+00:00",
+                  verifier={"method": "hybrid", "version": version, "thresholds": {"SUPPORT_MIN": 0.35}},
+                  claims_file="claims_train.jsonl", corpus_file="corpus.jsonl", corpus_docs=5183,
+                  setting="open", claims=809, retrieval_k=3, file="scifact-train-open.json")
+    evaluate.check_run(record)
+    return record
+
+
+def test_method_page_states_thresholds_and_the_measured_numbers():
+    from generator import verification
+
+    method, version = verification.active_method()
+    facts = {"method": method, "version": version, "thresholds": verification.thresholds(),
+             "runs": [_run_record(version, abstract_label_only_f1=0.40879926672777267,
+                                  abstract_label_only_precision=0.423)]}
+    page = render.render_site([], site_name="Test site", verifier=facts)["method.md"]
+    assert f"the `{method}` verifier, version `{version}`" in page
+    assert "<tr><td><code>SUPPORT_MIN</code></td><td class=\"ls-num\">0.35</td></tr>" in page
+    row = next(line for line in page.splitlines() if line.startswith("<tr><td>Abstract, label only"))
+    assert ">0.423<" in row and ">0.409<" in row  # from the run record, rounded, never typed
+    assert "Open setting — 809 claims of `claims_train.jsonl`" in page
+    assert "top 3 BM25 abstracts of 5183" in page
+    assert "In-sample numbers" in page and "Measured with another verifier" not in page
+
+    stale = dict(facts, runs=[_run_record("lexical-1")])
+    page = render.render_site([], site_name="Test site", verifier=stale)["method.md"]
+    assert "Measured with another verifier" in page and "`lexical-1`" in page
+
+    page = render.render_site([], site_name="Test site", verifier=dict(facts, runs=[]))["method.md"]
+    assert "No SciFact run is recorded" in page and "--out" in page

@@ -355,3 +355,42 @@ def test_real_judge_when_available(train_claims, corpus):
     preds = evaluate.predict(claims, corpus, judge=verification.judge_text)
     got = scifact.score(claims, preds)
     assert all(0.0 <= v <= 1.0 for v in got.values())
+
+
+@pytest.fixture(scope="module")
+def run_record():
+    """A real run record of the site's verifier: 20 SciFact train claims, oracle."""
+    return evaluate.run(shared_path("scifact", "claims_train.jsonl"), shared_path("scifact", "corpus.jsonl"),
+                        "oracle", limit=20)
+
+
+def test_run_record_states_the_verifier_and_passes_its_check(run_record):
+    from generator import verification
+
+    evaluate.check_run(run_record)
+    method, version = verification.active_method()
+    assert run_record["verifier"] == {"method": method, "version": version,
+                                      "thresholds": verification.thresholds()}
+    assert run_record["verifier"]["thresholds"]["SUPPORT_MIN"] == verification.SUPPORT_MIN
+    assert run_record["schema"] == evaluate.RUN_SCHEMA and run_record["claims"] == 20
+    assert (run_record["claims_file"], run_record["corpus_file"], run_record["corpus_docs"]) == (
+        "claims_train.jsonl", "corpus.jsonl", 5183)
+    json.dumps(run_record)  # what --out writes
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda r: r.pop("verifier"), "lacks verifier"),
+    (lambda r: r.update(schema="litsynth/performance/1"), "schema is"),
+    (lambda r: r.update(setting="closed"), "setting is 'closed'"),
+    (lambda r: r.update(claims=0), "claims is 0"),
+    (lambda r: r.update(abstract_label_only_f1=1.5), "abstract_label_only_f1 is 1.5"),
+    (lambda r: r.update(sentence_selection_recall="0.3"), "sentence_selection_recall is '0.3'"),
+    (lambda r: r["verifier"]["thresholds"].update(SUPPORT_MIN="high"), "verifier must be"),
+])
+def test_a_malformed_run_record_is_refused(run_record, change, message):
+    broken = json.loads(json.dumps(run_record))
+    change(broken)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        evaluate.check_run(broken)
+    with pytest.raises(ValueError, match="JSON object"):
+        evaluate.check_run([run_record])

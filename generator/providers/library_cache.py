@@ -19,8 +19,9 @@ SHA-256 of the bytes of every corpus file, in the order given. Any change to a f
 position in the list, or the reading code gives another key, and a fresh read. Only the
 copy of the latest key is kept.
 
-Nothing here is needed for correctness: a copy that is missing, unreadable, or written
-by another version is ignored (and replaced), never trusted in part.
+Nothing here is needed for correctness: a copy that is missing, unreadable, edited, or
+written by another version is ignored (and replaced), never trusted in part. The copy of
+the shared 25k-record corpus takes about 70 MB (47 MB of it the records as JSON).
 """
 
 from __future__ import annotations
@@ -95,7 +96,7 @@ def load(paths: Sequence[Path | str], folder: Path):
         return None
     try:
         meta = json.loads((where / "meta.json").read_text(encoding="utf-8"))
-        if meta.get("format") != FORMAT or meta.get("key") != key:
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT or meta.get("key") != key:
             return None
         # Every file must be the one save() wrote: a copy damaged or edited in part is
         # not used at all (hashing the 25k-record copy costs about 0.1 s).
@@ -110,11 +111,32 @@ def load(paths: Sequence[Path | str], folder: Path):
             records = [Record.from_dict(json.loads(line)) for line in fh]
         if len(records) != meta.get("records"):
             return None
-        library = Library.from_saved(records, list(meta.get("warnings", [])), where)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+        warnings = meta.get("warnings")
+        if not isinstance(warnings, list) or not all(isinstance(w, str) for w in warnings):
+            return None
+        library = Library.from_saved(records, [_with_paths(w, paths) for w in warnings], where)
+    except Exception as exc:  # noqa: BLE001 — whatever is wrong with a copy, the files are read instead
         logger.info("ignoring the saved library index in %s: %s", where, exc)
         return None
     return library
+
+
+# The readers' warnings name each file as the user typed it; the copy stores a placeholder,
+# so that a build naming the same files by another path shows that path.
+def _placeholder(i: int) -> str:
+    return f"<library file {i}>"
+
+
+def _with_placeholders(warning: str, paths: Sequence[Path | str]) -> str:
+    for i, path in sorted(enumerate(paths), key=lambda ip: -len(str(ip[1]))):
+        warning = warning.replace(str(path), _placeholder(i))
+    return warning
+
+
+def _with_paths(warning: str, paths: Sequence[Path | str]) -> str:
+    for i, path in enumerate(paths):
+        warning = warning.replace(_placeholder(i), str(path))
+    return warning
 
 
 def save(library, paths: Sequence[Path | str], folder: Path) -> Path | None:
@@ -126,13 +148,14 @@ def save(library, paths: Sequence[Path | str], folder: Path) -> Path | None:
         folder.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=folder))
         try:
+            tmp.chmod(0o755)  # mkdtemp makes it private; the rest of .litsynth/ is not
             with open(tmp / "records.jsonl", "w", encoding="utf-8") as fh:
                 for record in library.records:
                     fh.write(json.dumps(record.to_dict(), ensure_ascii=False, sort_keys=True))
                     fh.write("\n")
             library.save_index(tmp)
             meta = {"format": FORMAT, "key": key, "records": len(library.records),
-                    "warnings": list(library.warnings),
+                    "warnings": [_with_placeholders(w, paths) for w in library.warnings],
                     "files": [str(Path(p).name) for p in paths],
                     "sha256": {name: _sha256_file(tmp / name) for name in _content_files(tmp)}}
             (tmp / "meta.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
