@@ -131,6 +131,8 @@ _CURRENCY = re.compile(
 
 
 def _scan_dollars(text: str) -> tuple[list[tuple[int, int]], list[int]]:
+    if "$" not in text:  # nearly every sentence: skip the character loop
+        return [], []
     spans: list[tuple[int, int]] = []
     i = 0
     n = len(text)
@@ -327,7 +329,14 @@ def content_tokens(text: str) -> list[str]:
 
 def stems(text: str) -> list[str]:
     """Stems of :func:`content_tokens`, in order (duplicates kept)."""
-    return [stem(t) for t in content_tokens(text)]
+    return list(_stems_cached(text))
+
+
+# Verification stems every included abstract twice per question (IDF table, BM25 index),
+# and a record often belongs to several questions.
+@functools.lru_cache(maxsize=8192)
+def _stems_cached(text: str) -> tuple[str, ...]:
+    return tuple(stem(t) for t in content_tokens(text))
 
 
 _ENTITY = re.compile(r"[^\W_]*(?:[A-Z][^\W_]*[A-Z0-9]|[0-9][^\W_]*[A-Za-z])[^\W_]*|(?<![\w.])[A-Z](?![\w])")

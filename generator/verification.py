@@ -54,6 +54,7 @@ import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import bm25s
 import numpy as np
@@ -483,12 +484,32 @@ def _document_stems(sentences: tuple[str, ...]) -> frozenset[str]:
     return frozenset().union(*(T.stem_set(s) for s in sentences))
 
 
-def _document_gate(claim: _Features, sentences: Sequence[str],
-                   idf: Mapping[str, float] | None) -> tuple[float, bool, float]:
-    """``(key_coverage, subject_found, names_found)`` of :class:`DocumentScore`."""
+class _Subject(NamedTuple):
+    """What the document gate needs of a claim: its content stems and specific names (the
+    same values as in :class:`_Features`, without the rest of its work)."""
+
+    stems: frozenset[str]
+    names: tuple[str, ...]
+
+
+@functools.lru_cache(maxsize=65536)
+def _subject(claim_text: str) -> _Subject:
+    return _Subject(T.stem_set(claim_text), tuple(T.names(claim_text)))
+
+
+def _key_stems(claim: _Subject | _Features, idf: Mapping[str, float]) -> list[str]:
+    """The claim's :data:`KEY_STEMS` rarest stems (highest IDF; ties by stem)."""
+    return sorted(claim.stems, key=lambda st: (-_weight(st, idf), st))[:KEY_STEMS]
+
+
+def _document_gate(claim: _Subject | _Features, sentences: Sequence[str],
+                   idf: Mapping[str, float] | None,
+                   keys: Sequence[str] | None = None) -> tuple[float, bool, float]:
+    """``(key_coverage, subject_found, names_found)`` of :class:`DocumentScore`; ``keys``
+    are :func:`_key_stems` when the caller has them already."""
     key_coverage = 1.0
     if idf and claim.stems:
-        keys = sorted(claim.stems, key=lambda st: (-_weight(st, idf), st))[:KEY_STEMS]
+        keys = keys if keys is not None else _key_stems(claim, idf)
         present = _document_stems(tuple(sentences))
         key_coverage = sum(1 for k in keys if k in present) / len(keys)
     names_found, subject_found = 1.0, True
@@ -632,14 +653,13 @@ def judge_text(
     """
     if not sentences or not claim_text.strip():
         return NOT_ENOUGH_INFO, 0.0, []
-    claim = _features(claim_text)
-    gate = _document_gate(claim, sentences, idf)
+    gate = _document_gate(_subject(claim_text), sentences, idf)
     # Most (claim, record) pairs of a build fail this first rule of decide() (98.9% at 50
     # questions): checking it before scoring every sentence cut judging those pairs from
     # 27.8 s to 10.0 s (profiled, one process).
     if _off_subject(*gate, _DEFAULT_GATE):
         return NOT_ENOUGH_INFO, 0.0, []
-    doc = _score_document(claim, sentences, idf, gate)
+    doc = _score_document(_features(claim_text), sentences, idf, gate)
     return decide(doc, top_k=top_k, thresholds={"SELF_REFERENCE": 0.0} if citation else None)
 
 
@@ -744,6 +764,11 @@ def judge_document(
     return label, (confidence + evidence) / 2, rationale
 
 
+@functools.lru_cache(maxsize=4096)
+def _sentences_of(abstract: str) -> tuple[str, ...]:
+    return tuple(abstract[s:e] for s, e in T.sentence_spans(abstract))
+
+
 def judge(claim: Claim, record: Record, *, idf: Mapping[str, float] | None = None,
           kind: str = "corroboration") -> Judgement:
     """Judge ``claim`` against ``record``'s abstract.
@@ -761,7 +786,7 @@ def judge(claim: Claim, record: Record, *, idf: Mapping[str, float] | None = Non
         return Judgement(label=NOT_ENOUGH_INFO, confidence=0.0, **base)
     abstract = record.abstract or ""
     spans = T.sentence_spans(abstract)
-    label, conf, ranked = judge_document(claim.text, [abstract[s:e] for s, e in spans], idf=idf,
+    label, conf, ranked = judge_document(claim.text, list(_sentences_of(abstract)), idf=idf,
                                          citation=kind == "citation")
     evidence = tuple(
         Evidence(record_id=record.id, sentence_index=i, text=abstract[spans[i][0]:spans[i][1]],
@@ -834,7 +859,8 @@ def _records(n: int) -> str:
     return f"{n} independent record" + ("" if n == 1 else "s")
 
 
-def aggregate(claim: Claim, judgements: Sequence[Judgement], *, source_has_text: bool = True) -> Verdict:
+def aggregate(claim: Claim, judgements: Sequence[Judgement], *, source_has_text: bool = True,
+              unjudged: int = 0) -> Verdict:
     """The verdict of one claim over judgements from independent records (DESIGN §5).
 
     The caller passes only judgements against records independent of the claim's source
@@ -854,6 +880,9 @@ def aggregate(claim: Claim, judgements: Sequence[Judgement], *, source_has_text:
       has no text (``source_has_text=False``), else UNCORROBORATED; confidence ``None``.
 
     ``supporting``/``contradicting`` list record ids by confidence (descending), then id.
+    ``unjudged`` counts further independent records that were checked and found not to be
+    about the claim's subject without a :class:`Judgement` being made (see :func:`verify`);
+    they only enter the number of records checked.
     """
     def ranked(label: str) -> list[Judgement]:
         return sorted((j for j in judgements if j.label == label),
@@ -897,7 +926,7 @@ def aggregate(claim: Claim, judgements: Sequence[Judgement], *, source_has_text:
         cite_note = ""
     else:
         verdict, conf = UNCORROBORATED, None
-        checked = len({j.record_id for j in judgements})
+        checked = len({j.record_id for j in judgements}) + unjudged
         # A curated claim that cites nothing has no source statement to fall back on.
         who = ("Not supported by any source: the question file cites none for it, and"
                if claim.origin == "curated" and not claim.cites else "Stated by its source only:")
@@ -980,6 +1009,7 @@ def verify(
     verdicts: list[Verdict] = []
     for claim in claims:
         claim_judgements: list[Judgement] = []
+        unjudged = 0
         source_has_text = True
         if claim.origin == "curated":
             cited = _cited_groups(claim, records)
@@ -1007,10 +1037,18 @@ def verify(
             idx = [i for i in np.lexsort((np.arange(len(with_text)), -scores))
                    if allowed[i] and scores[i] > 0][:candidates_per_claim]
             idx.sort(key=lambda i: position[with_text[i].id])
+            subject = _subject(claim.text)
+            keys = _key_stems(subject, idf) if idf and subject.stems else None
             for i in idx:
+                # judge() would say NOT ENOUGH INFO at its first rule; most candidates end
+                # there (98.9% at 50 questions), so they are only counted, not judged.
+                gate = _document_gate(subject, _sentences_of(with_text[i].abstract or ""), idf, keys)
+                if _off_subject(*gate, _DEFAULT_GATE):
+                    unjudged += 1
+                    continue
                 claim_judgements.append(judge(claim, with_text[i], idf=idf))
 
-        verdict = aggregate(claim, claim_judgements, source_has_text=source_has_text)
+        verdict = aggregate(claim, claim_judgements, source_has_text=source_has_text, unjudged=unjudged)
         if self_referential and verdict.verdict == UNCORROBORATED:
             verdict = dataclasses.replace(verdict, reason=(
                 "Stated by its source only: the claim is about its source's own unnamed "
