@@ -5,8 +5,10 @@ Workload: 3 questions; for each, the ~100 records of the arXiv cs.CL corpus
 claims extracted (up to 8 per record, the first 300 per question), then
 :func:`generator.verification.verify` with the default 10 candidates per claim.
 
-Prints, per question and in total: records, claims, judged (claim, record) pairs, wall
-time, pairs/s, and the process's peak RSS. Single process, single thread (BLAS and
+Prints, per question and in total: records, claims, checked (claim, record) pairs — every
+candidate pair verify() looks at, counted with its ``observe`` hook, including the many
+that end at the document gate (the record does not name the claim's subject) without a
+judgement —, wall time, pairs/s, and the process's peak RSS. Single process, single thread (BLAS and
 onnxruntime threads pinned to 1), so pairs/s is per core.
 
 Then the *floor* (issue 7): the time to tokenise the same text once with the verifier's own
@@ -15,13 +17,13 @@ tokeniser, uncached — for the lexical verifier, sentencex sentence splitting
 (the default verifier is the hybrid when the model is present — lexical rules whose
 SUPPORTS/CONTRADICTS the model may veto — and lexical otherwise; its floor is the lexical one)
 of the claim and of every sentence. The floor is every distinct claim and abstract of the
-judged pairs tokenised once; a second row adds up, per judged pair, the measured cost of
+checked pairs tokenised once; a second row adds up, per checked pair, the measured cost of
 its claim and its abstract, as if no pair shared a text (what a verifier without caches
 would pay). The ratio verifier ÷ floor says how much the judging costs beyond reading
 the text. The verifier's time excludes the sentence splits that extraction already
 cached, as in a build; the floor does not, so a ratio near 1 means judging costs about
 what reading the text once costs. When the learned verifier (``generator/model/verifier.int8.onnx``,
-:mod:`generator.neural`) is present, it is timed on the first ``--neural-pairs`` judged
+:mod:`generator.neural`) is present, it is timed on the first ``--neural-pairs`` checked
 pairs on its own (every sentence of every record scored), with its ``tokenizers`` tokeniser
 (:func:`generator.neural.encode_pairs`) as floor.
 
@@ -156,13 +158,9 @@ def main(argv: list[str] | None = None) -> None:
           f"peak RSS {peak_rss_mb():.0f} MB")
 
     pairs: list[tuple[str, str]] = []
-    real_judge = V.judge
 
-    def counting_judge(claim, record, **kw):
+    def count(claim, record):
         pairs.append((claim.text, record.abstract or ""))
-        return real_judge(claim, record, **kw)
-
-    V.judge = counting_judge
     totals = {"pairs": 0, "verify": 0.0, "extract": 0.0, "claims": 0}
     for slug, query in QUESTIONS.items():
         scores = retriever.get_scores(T.stems(query))
@@ -173,7 +171,7 @@ def main(argv: list[str] | None = None) -> None:
         t_extract = time.perf_counter() - t1
         before = len(pairs)
         t2 = time.perf_counter()
-        judgements, verdicts = V.verify(claims, records)
+        judgements, verdicts = V.verify(claims, records, observe=count)
         t_verify = time.perf_counter() - t2
         judged = len(pairs) - before
         mix: dict[str, int] = {}
@@ -186,7 +184,6 @@ def main(argv: list[str] | None = None) -> None:
         totals["verify"] += t_verify
         totals["extract"] += t_extract
         totals["claims"] += len(claims)
-    V.judge = real_judge
     n = totals["pairs"]
     print(f"total: {totals['claims']} claims, {n} judged pairs, extraction+verification "
           f"{totals['extract'] + totals['verify']:.1f}s on one core = "

@@ -92,6 +92,11 @@ class Options:
         return self.root / site.WORK / "cache"
 
     @property
+    def pages_dir(self) -> Path:
+        """Rendered page files kept between builds (:class:`generator.cache.PageCache`)."""
+        return self.root / site.WORK / "pages"
+
+    @property
     def library_index_dir(self) -> Path:
         """Where the read and indexed ``libraries`` are saved between builds
         (:mod:`generator.providers.library_cache`)."""
@@ -343,8 +348,11 @@ def build(options: Options) -> Report:
         _say(options, "rendering pages")
         t = time.perf_counter()
         performance = _performance(options, report)
-        files = render.render_site(syntheses, site_name=_site_name(options.root), failures=report.failed,
-                                   performance=performance, verifier=_verifier_facts(options, report))
+        site_name = _site_name(options.root)
+        files = render.render_site(syntheses, site_name=site_name, failures=report.failed,
+                                   performance=performance,
+                                   verifier=_verifier_facts(options, report, syntheses),
+                                   rendered=_question_files(syntheses, site_name, options))
         nav = render.nav(syntheses, performance=performance is not None)
         report.add_time("render", time.perf_counter() - t)
         _say(options, "building the site")
@@ -356,6 +364,7 @@ def build(options: Options) -> Report:
         report.site, report.mkdocs_ran = published.site, published.mkdocs_ran
         report.add_time("mkdocs", published.mkdocs_seconds)
         store.prune(q.slug for q in questions)
+        cache.PageCache(options.pages_dir).prune(q.slug for q in questions)
     report.timings["total"] = time.perf_counter() - started
     return report
 
@@ -525,19 +534,42 @@ def _performance(options: Options, report: Report) -> dict | None:
     return data
 
 
+def _question_files(syntheses: list[dict], site_name: str, options: Options) -> dict[str, dict[str, str]]:
+    """Every claim set's page files (:func:`generator.render.question_files`), read from the
+    page cache when the claim set, the site name, the templates and the rendering code are
+    unchanged, else rendered and stored. ``--force`` renders everything."""
+    pages = cache.PageCache(options.pages_dir)
+    env = render.environment()
+    out: dict[str, dict[str, str]] = {}
+    for data in syntheses:
+        slug = data["slug"]
+        key = render.question_key(data, site_name=site_name)
+        files = None if options.force else pages.get(slug, key)
+        if files is None:
+            files = render.question_files(data, env, site_name=site_name)
+            pages.put(slug, key, files)
+        out[slug] = files
+    return out
+
+
 VERIFIER_DIR = Path("content") / "verifier"
 """Run records of ``litsynth eval scifact --out`` (``*.json``); the Method page shows them."""
 
 
-def _verifier_facts(options: Options, report: Report) -> dict:
+def _verifier_facts(options: Options, report: Report, syntheses: list[dict]) -> dict:
     """What the Method page states about the verifier: ``{"method", "version",
-    "thresholds", "runs"}`` — the active verifier (:func:`generator.verification.active_method`,
-    :func:`generator.verification.thresholds`) and the SciFact run records in
-    :data:`VERIFIER_DIR`, in file-name order. A record that is not a run record becomes a
-    warning and is left out."""
+    "thresholds", "runs"}`` — the verifier that computed the claim sets (as each records
+    it in ``build.verifier``; the active one, :func:`generator.verification.active_method`,
+    when there are none), its :func:`generator.verification.thresholds`, and the SciFact
+    run records in :data:`VERIFIER_DIR`, in file-name order. A record that is not a run
+    record becomes a warning and is left out."""
     from generator import evaluate, verification
 
-    method, version = verification.active_method()
+    recorded = [d.get("build", {}).get("verifier", {}) for d in syntheses]
+    if recorded and recorded[0].get("method") and recorded[0].get("version"):
+        method, version = str(recorded[0]["method"]), str(recorded[0]["version"])
+    else:
+        method, version = verification.active_method()
     runs = []
     folder = options.root / VERIFIER_DIR
     for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
@@ -549,7 +581,7 @@ def _verifier_facts(options: Options, report: Report) -> dict:
                                    "'litsynth eval scifact … --out'")
             continue
         runs.append({**data, "file": path.name})
-    return {"method": method, "version": version, "thresholds": verification.thresholds(), "runs": runs}
+    return {"method": method, "version": version, "thresholds": verification.thresholds(method), "runs": runs}
 
 
 def _site_name(root: Path) -> str:

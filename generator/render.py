@@ -27,6 +27,7 @@ Files produced by :func:`render_site` (paths relative to the docs folder):
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import json
@@ -356,6 +357,45 @@ def bibliography_files(data: dict) -> dict[str, str]:
     }
 
 
+def question_files(data: dict, env: jinja2.Environment, *, site_name: str) -> dict[str, str]:
+    """Every file of one claim set's page: ``questions/<slug>.md`` (the page),
+    ``questions/<slug>.json`` (the claim set) and :func:`bibliography_files`. A function of
+    ``data``, ``site_name``, the templates and this package's rendering code only (see
+    :func:`question_key`)."""
+    files = {f"questions/{data['slug']}.md": render_synthesis(data, env, site_name=site_name),
+             f"questions/{data['slug']}.json": json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n"}
+    files.update(bibliography_files(data))
+    return files
+
+
+RENDER_MODULES = ("render.py", "svg.py", "bibliography.py", "structured_data.py", "display.py", "models.py")
+"""Sources (in ``generator/``) that decide the files of :func:`question_files`."""
+
+
+@functools.lru_cache(maxsize=8)
+def render_digest(templates: Path = TEMPLATES) -> str:
+    """SHA-256 hex digest of :data:`RENDER_MODULES` and every file under ``templates``."""
+    h = hashlib.sha256()
+    package = Path(__file__).resolve().parent
+    for name in RENDER_MODULES:
+        h.update(f"{name}\0".encode())
+        h.update(hashlib.sha256((package / name).read_bytes()).digest())
+    for path in sorted(p for p in Path(templates).rglob("*") if p.is_file()):
+        h.update(f"templates/{path.relative_to(templates).as_posix()}\0".encode())
+        h.update(hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()
+
+
+def question_key(data: dict, *, site_name: str, templates: Path = TEMPLATES) -> str:
+    """The cache key of :func:`question_files` for ``data``: SHA-256 over the claim set
+    (canonical compact JSON), ``site_name`` and :func:`render_digest`."""
+    h = hashlib.sha256()
+    h.update(render_digest(templates).encode())
+    h.update(b"\0" + site_name.encode("utf-8") + b"\0")
+    h.update(json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8"))
+    return h.hexdigest()
+
+
 def claim_set_schema() -> dict:
     """The claim set's JSON Schema (draft 2020-12), from ``site_templates/claim-set.schema.json``."""
     return json.loads((TEMPLATES / SCHEMA_FILE).read_text(encoding="utf-8"))
@@ -454,7 +494,8 @@ def render_performance(data: dict, env: jinja2.Environment) -> str:
 
 def render_site(syntheses: list[dict], *, site_name: str, failures: dict[str, str] | None = None,
                 templates: Path = TEMPLATES, performance: dict | None = None,
-                verifier: dict | None = None) -> dict[str, str]:
+                verifier: dict | None = None,
+                rendered: dict[str, dict[str, str]] | None = None) -> dict[str, str]:
     """All generated files of the site: ``{relative path: text}``.
 
     ``syntheses`` are claim sets; ``failures`` maps question slugs that could not be built to
@@ -463,15 +504,16 @@ def render_site(syntheses: list[dict], *, site_name: str, failures: dict[str, st
     (benchmark results, see :func:`render_performance`) adds ``performance.md``.
     ``verifier`` (``{"method", "version", "thresholds", "runs"}``, see
     :func:`generator.pipeline._verifier_facts`) gives the Method page its verifier section:
-    thresholds and the SciFact numbers of each run record.
+    thresholds and the SciFact numbers of each run record. ``rendered`` maps slugs to their
+    :func:`question_files` made earlier (the build keeps them between runs); the others
+    are rendered here.
     """
     env = environment(templates)
     files: dict[str, str] = {}
     ordered = sorted(syntheses, key=lambda d: (d["snapshot"]["retrieved_at"], d["slug"]), reverse=True)
     for data in ordered:
-        files[f"questions/{data['slug']}.md"] = render_synthesis(data, env, site_name=site_name)
-        files[f"questions/{data['slug']}.json"] = json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
-        files.update(bibliography_files(data))
+        done = (rendered or {}).get(data["slug"])
+        files.update(done if done is not None else question_files(data, env, site_name=site_name))
     files["index.md"] = env.get_template("index.md.j2").render(
         syntheses=ordered, mixes={d["slug"]: verdict_mix(d) for d in ordered},
         bars={d["slug"]: markupsafe.Markup(svg.verdict_bar(verdict_mix(d), width=160, height=14, labels=False,

@@ -52,7 +52,7 @@ import logging
 import math
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -692,23 +692,28 @@ def neural_judge():
     return _neural_judge(os.environ.get("LITSYNTH_VERIFIER", "").strip().lower())
 
 
-def thresholds() -> dict[str, float]:
-    """The decision thresholds of the verifier :func:`judge` uses in this process, by name:
-    the lexical rules' constants (:data:`SUPPORT_MIN`, :data:`CONTRADICT_MIN`,
-    :data:`CONTRADICT_MARGIN`, :data:`HEDGE_FACTOR`, :data:`HEDGED_SUPPORT_MAX`,
-    :data:`KEY_MIN`, :data:`MIN_MATCHED`, :data:`NAMES_MIN`, :data:`RATIONALE_PRIOR`) and,
-    when the hybrid verifier is active, :data:`GATE_EXEMPT` and the model's
-    ``evidence_threshold`` and ``temperature`` (``generator/model/config.json``). The
-    Method page and ``litsynth eval scifact --out`` state them."""
+def thresholds(method: str | None = None) -> dict[str, float]:
+    """The decision thresholds of a verifier, by name: the lexical rules' constants
+    (:data:`SUPPORT_MIN`, :data:`CONTRADICT_MIN`, :data:`CONTRADICT_MARGIN`,
+    :data:`HEDGE_FACTOR`, :data:`HEDGED_SUPPORT_MAX`, :data:`KEY_MIN`, :data:`MIN_MATCHED`,
+    :data:`NAMES_MIN`, :data:`RATIONALE_PRIOR`) and, for the hybrid verifier,
+    :data:`GATE_EXEMPT` and the model's ``evidence_threshold`` and ``temperature`` (read
+    from ``generator/model/config.json``; the model itself is not loaded). ``method`` is
+    ``"lexical"`` or ``"hybrid"``; ``None`` means the verifier :func:`judge` uses in this
+    process (which loads the model to find out). The Method page and
+    ``litsynth eval scifact --out`` state them."""
     out = {"SUPPORT_MIN": SUPPORT_MIN, "CONTRADICT_MIN": CONTRADICT_MIN,
            "CONTRADICT_MARGIN": CONTRADICT_MARGIN, "HEDGE_FACTOR": HEDGE_FACTOR,
            "HEDGED_SUPPORT_MAX": HEDGED_SUPPORT_MAX, "KEY_MIN": KEY_MIN,
            "MIN_MATCHED": float(MIN_MATCHED), "NAMES_MIN": NAMES_MIN,
            "RATIONALE_PRIOR": RATIONALE_PRIOR}
-    nj = neural_judge()
-    if nj is not None:
-        out.update(GATE_EXEMPT=GATE_EXEMPT, evidence_threshold=float(nj.config.evidence_threshold),
-                   temperature=float(nj.config.temperature))
+    if method is None:
+        method = active_method()[0]
+    if method == HYBRID_METHOD:
+        from generator import neural
+        config = neural.DecisionConfig.from_file(neural.MODEL_DIR / neural.CONFIG_FILE)
+        out.update(GATE_EXEMPT=GATE_EXEMPT, evidence_threshold=float(config.evidence_threshold),
+                   temperature=float(config.temperature))
     return out
 
 
@@ -976,6 +981,7 @@ def verify(
     records: Sequence[Record],
     *,
     candidates_per_claim: int = 10,
+    observe: Callable[[Claim, Record], None] | None = None,
 ) -> tuple[list[Judgement], list[Verdict]]:
     """Judge every claim against independent records and aggregate one verdict each.
 
@@ -990,6 +996,10 @@ def verify(
     candidates are the records outside the cited groups. Candidates are pre-filtered by
     BM25 (bm25s, over the stems of every record's abstract, built once) and the top
     ``candidates_per_claim`` with a positive score are judged, IDF from the same records.
+
+    ``observe(claim, record)``, when given, is called for every (claim, record) pair
+    checked, whether it ends at the document gate or in a judgement (benchmarks count
+    pairs with it).
 
     Returns ``(judgements, verdicts)``: judgements with a label other than NOT ENOUGH
     INFO, plus every citation judgement (any label), ordered by claim then citation first
@@ -1021,7 +1031,11 @@ def verify(
                     source_has_text = True
                 # No text in any version: the citation check is recorded as NOT ENOUGH
                 # INFO against the cited record itself, and the verdict can be UNVERIFIABLE.
-                js = [judge(claim, r, idf=idf, kind="citation") for r in versions or group_records[:1]]
+                js = []
+                for r in versions or group_records[:1]:
+                    if observe is not None:
+                        observe(claim, r)
+                    js.append(judge(claim, r, idf=idf, kind="citation"))
                 claim_judgements.append(_strongest(js))
         else:
             source = by_id.get(claim.record_id or "")
@@ -1040,6 +1054,8 @@ def verify(
             subject = _subject(claim.text)
             keys = _key_stems(subject, idf) if idf and subject.stems else None
             for i in idx:
+                if observe is not None:
+                    observe(claim, with_text[i])
                 # judge() would say NOT ENOUGH INFO at its first rule; most candidates end
                 # there (98.9% at 50 questions), so they are only counted, not judged.
                 gate = _document_gate(subject, _sentences_of(with_text[i].abstract or ""), idf, keys)

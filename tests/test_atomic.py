@@ -180,7 +180,7 @@ def assert_next_build_recovers(root: Path, states) -> None:
     assert proc.returncode == 0, proc.stderr.decode()
     assert tree(root / "site") == states[3]
     assert sorted(p.name for p in (root / ".litsynth").iterdir()) == [
-        "cache", "docs", "library", "lock", "mkdocs.build.yml", "state.json"]
+        "cache", "docs", "library", "lock", "mkdocs.build.yml", "pages", "state.json"]
     # One saved library index (the current key), no half-written one.
     assert [len(p.name) for p in (root / ".litsynth" / "library").iterdir()] == [64]
     assert not [p for p in (root / "content" / "snapshots").iterdir() if p.name.startswith(".")]
@@ -235,7 +235,7 @@ def test_fallback_swap_is_recovered(victim, states):
         assert "restored site from site.old" in site.recover(victim)
     assert assert_nothing_lost(victim, states) == "A"
     # No state.json: it is removed before a swap, so the next build cannot skip mkdocs.
-    assert sorted(p.name for p in (victim / ".litsynth").iterdir()) == ["cache", "docs", "library", "lock", "mkdocs.build.yml"]
+    assert sorted(p.name for p in (victim / ".litsynth").iterdir()) == ["cache", "docs", "library", "lock", "mkdocs.build.yml", "pages"]
 
 
 def test_kill_after_delays(victim, states):

@@ -240,7 +240,7 @@ def test_mkdocs_failure_leaves_everything_as_it_was(project):
     assert (tree(project / "site"), tree(project / ".litsynth" / "docs")) == before
     # state.json still describes the site that is there, so the next build may skip mkdocs.
     assert sorted(p.name for p in (project / ".litsynth").iterdir()) == [
-        "cache", "docs", "library", "lock", "mkdocs.build.yml", "state.json"]
+        "cache", "docs", "library", "lock", "mkdocs.build.yml", "pages", "state.json"]
 
 
 def test_interrupted_leftovers_are_cleaned_before_the_next_build(project):
@@ -251,7 +251,7 @@ def test_interrupted_leftovers_are_cleaned_before_the_next_build(project):
     (work / "cache" / ".alignment-tax.json.abc123.tmp").write_text("{")
     (work / ".state.json.zz.tmp").write_text("")
     pipeline.build(options(project))
-    assert sorted(p.name for p in work.iterdir()) == ["cache", "docs", "library", "lock", "mkdocs.build.yml", "state.json"]
+    assert sorted(p.name for p in work.iterdir()) == ["cache", "docs", "library", "lock", "mkdocs.build.yml", "pages", "state.json"]
     assert not list((project / "content" / "snapshots").glob(".*"))
     assert not list((work / "cache").glob(".*"))
 
@@ -298,3 +298,34 @@ def test_run_records_in_content_verifier_reach_the_method_page(project):
     page = (project / ".litsynth" / "docs" / "method.md").read_text(encoding="utf-8")
     assert "Oracle setting — 10 claims of `claims_train.jsonl`" in page and "b-broken" not in page
     assert f"{record['abstract_label_only_f1']:.3f}" in page
+
+
+def test_unchanged_claim_sets_reuse_their_rendered_pages(project, monkeypatch):
+    from generator import render
+
+    docs_before = tree(project / ".litsynth" / "docs")
+    real = render.question_files
+    rendered: list[str] = []
+
+    def counting(data, env, *, site_name):
+        rendered.append(data["slug"])
+        return real(data, env, site_name=site_name)
+
+    monkeypatch.setattr(render, "question_files", counting)
+    pipeline.build(options(project))
+    assert rendered == []  # nothing changed: every page from .litsynth/pages
+    assert tree(project / ".litsynth" / "docs") == docs_before
+
+    # A damaged entry, or another site name, is rendered again — to the same files.
+    (project / ".litsynth" / "pages" / f"{SLUGS[0]}.json").write_text("{", encoding="utf-8")
+    pipeline.build(options(project))
+    assert rendered == [SLUGS[0]]
+    assert tree(project / ".litsynth" / "docs") == docs_before
+    text = (project / "mkdocs.yml").read_text(encoding="utf-8")
+    (project / "mkdocs.yml").write_text(text.replace("site_name:", "site_name: Renamed", 1), encoding="utf-8")
+    rendered.clear()
+    pipeline.build(options(project))
+    assert sorted(rendered) == SLUGS
+    rendered.clear()
+    pipeline.build(options(project, force=True))
+    assert sorted(rendered) == SLUGS  # --force renders everything
