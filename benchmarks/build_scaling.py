@@ -15,8 +15,8 @@ Per size, in this order:
 
 1. ``full`` — no snapshot, cache or site: library load, retrieval, synthesis (default
    ``--jobs``: one process per CPU), rendering, mkdocs; then ``full_saved``, the same
-   build again after deleting snapshots, claim-set cache and site but not the library
-   index the first build saved in ``.litsynth/library/`` (what any later build that
+   build again after deleting snapshots, claim-set and page caches and site but not the
+   library index the first build saved in ``.litsynth/library/`` (what any later build that
    retrieves finds);
 2. steps — a child process calls :func:`generator.screening.screen`,
    :func:`generator.extraction.extract_claims` (through ``synthesis._claims_for``, which
@@ -245,7 +245,8 @@ def measure(n: int, tmp: Path, speedup: bool, repeat: int) -> dict:
     out["full"] = rebuild.run_build(project, LIBRARIES)
     # The same full build again, but with the library read and indexed by the first one
     # saved in .litsynth/library/ (what every later build that retrieves finds there).
-    for leftover in (project / "content" / "snapshots", project / ".litsynth" / "cache", project / "site"):
+    for leftover in (project / "content" / "snapshots", project / ".litsynth" / "cache",
+                     project / ".litsynth" / "pages", project / "site"):
         shutil.rmtree(leftover, ignore_errors=True)
     out["full_saved"] = rebuild.run_build(project, LIBRARIES)
     out["steps"] = _child("--steps", project)

@@ -160,14 +160,13 @@ def next_steps(scaling: dict, verifier: dict) -> list[str]:
         out.append(
             f"Sentence splitting is no longer the floor: sentencex splits the {parts['split_abstracts']} included "
             f"abstracts in {parts['splitting']:.1f} s ({1000 * parts['splitting'] / parts['split_abstracts']:.1f} ms "
-            f"each, {parts['splitting'] / max(parts['extraction'], 1e-9):.0%} of extraction). Verification judges "
-            f"{lexical_rate:.0f} (claim, record) pairs/s per core, "
+            f"each). Verification checks {lexical_rate:.0f} (claim, record) pairs/s per core, "
             f"{verifier['verify_s'] / verifier['floor_distinct_s']:.1f}× the time of tokenising every text it reads "
-            "once; most pairs stop at the document gate (the claim's rarest stems and names absent), so what is left "
-            "per pair is Python bookkeeping: building the sentence list and the judgement record. Next: gate "
-            "(claim, record) pairs in bulk before judge() — one set test per pair against each record's stems, "
-            "no judgement object for a record that cannot be evidence — and compile extraction's cue patterns "
-            "into one regular expression per sentence.")
+            "once: nearly every pair stops at the document gate, a set test against the record's stems, and "
+            "only the few that pass are judged sentence by sentence. Next in synthesis: extraction's cue "
+            "patterns (large case-insensitive alternations run on every sentence) and screening's n-gram "
+            "counts; next in the build: rendering the pages in the synthesis workers, so a full build "
+            "renders on both cores.")
     saved = r.get("full_saved")
     if saved and saved.get("mkdocs"):
         gen = saved["wall"] - saved["mkdocs"]
@@ -233,7 +232,8 @@ def main(argv: list[str] | None = None) -> None:
         "full": ["Cold build (no snapshot, cache or site) run as `python -m generator -v build --offline` with both "
                  "shared corpora. 'read + indexed': nothing in .litsynth/ either — library load is reading and "
                  "indexing the 25,065 + 12 records (and saving them in .litsynth/library/); 'saved index': the "
-                 "same build again with only that saved index kept — library load is loading it. Start-up: "
+                 "same build again with only that saved index kept (snapshots, claim-set and page caches, site "
+                 "deleted) — library load is loading it. Start-up: "
                  "interpreter and imports; generator: the wall time minus mkdocs' own. 'Wall per added question' "
                  "is the cost of each question added since the previous size: the fixed costs (start-up, "
                  "library load) are paid once, and growth is linear when this stays flat."],

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -129,6 +130,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except LitsynthError as exc:
         print(f"litsynth: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        # The reader of our output went away (`litsynth eval … | head`): stop quietly, as
+        # the Python documentation advises (signal module, "Note on SIGPIPE").
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
         return 1
     except KeyboardInterrupt:
         print("litsynth: interrupted; site/ and every snapshot are as before or completely replaced, "

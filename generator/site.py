@@ -119,6 +119,8 @@ def lock(root: Path, *, timeout: float = 600.0,
     raises :class:`BuildError`. Creates ``.litsynth/`` if needed.
     """
     work = Path(root) / WORK
+    if work.exists() and not work.is_dir():
+        raise BuildError(f"{work} is a file, not litsynth's work folder; move it away and build again")
     work.mkdir(parents=True, exist_ok=True)
     path = work / LOCK_FILE
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)

@@ -329,3 +329,12 @@ def test_unchanged_claim_sets_reuse_their_rendered_pages(project, monkeypatch):
     rendered.clear()
     pipeline.build(options(project, force=True))
     assert sorted(rendered) == SLUGS  # --force renders everything
+
+
+def test_a_file_where_the_work_folder_goes_is_a_clear_error(project):
+    shutil.rmtree(project / ".litsynth")
+    (project / ".litsynth").write_text("not a folder", encoding="utf-8")
+    site_before = tree(project / "site")
+    with pytest.raises(BuildError, match=r"\.litsynth is a file, not litsynth's work folder"):
+        pipeline.build(options(project))
+    assert tree(project / "site") == site_before
