@@ -134,7 +134,7 @@ def checks(lib: dict, scaling: dict) -> list[dict]:
                                 f"({generator / changed['mkdocs']:.1f}×)",
                     "met": generator <= changed["mkdocs"]})
     for n, r in sorted(results.items()):
-        out.append({"target": f"No-op rebuild at most 10% of a full build ({n} questions)",
+        out.append({"target": f"No-op rebuild at most 10% of a full build ({n} question{'s' if n != 1 else ''})",
                     "measured": f"{r['noop']['wall']:.1f} s of {r['full']['wall']:.1f} s "
                                 f"({r['noop']['wall'] / r['full']['wall']:.1%})",
                     "met": r["noop"]["wall"] <= 0.10 * r["full"]["wall"]})
@@ -218,7 +218,7 @@ def main(argv: list[str] | None = None) -> None:
             "search (reciprocal-rank fusion). The larger corpus is the shared one repeated with fresh arXiv ids.",
         ]),
         _table("Verifier throughput", ver_info, ver["columns"], ver["rows"], [
-            f"{ver['claims']} claims of 3 questions, each judged against up to 10 candidate records: "
+            f"{ver['claims']} claims of 3 benchmark queries (its own, not the site's questions), each judged against up to 10 candidate records: "
             f"{ver['pairs']} (claim, record) pairs, one process, one thread. The floor is the verifier's own "
             "tokeniser run once over the same text, uncached (lexical: sentencex sentence splitting + text.tokens; "
             "learned: the tokenizers tokeniser over each (claim, sentence) pair). The default verifier is the "

@@ -581,7 +581,27 @@ def _verifier_facts(options: Options, report: Report, syntheses: list[dict]) -> 
                                    "'litsynth eval scifact … --out'")
             continue
         runs.append({**data, "file": path.name})
-    return {"method": method, "version": version, "thresholds": verification.thresholds(method), "runs": runs}
+    return {"method": method, "version": version, "thresholds": verification.thresholds(method), "runs": runs,
+            "cv": _cross_validated(method)}
+
+
+def _cross_validated(method: str) -> dict | None:
+    """``{"oracle", "open", "k"}``: abstract label-only F1 of the cross-validated variant
+    closest to the shipped hybrid ("gate" in ``generator/model/cv_metrics.json``), or
+    ``None`` for another verifier or when the file is absent or not of that shape."""
+    from generator import neural, verification
+
+    if method != verification.HYBRID_METHOD:
+        return None
+    try:
+        data = json.loads((neural.MODEL_DIR / "cv_metrics.json").read_text(encoding="utf-8"))
+        k = int(data["tuned_for_open_k"])
+        gate = data["judges"]["gate"]
+        out = {"oracle": float(gate["oracle"]["abstract_label_only_f1"]),
+               "open": float(gate[f"open_k{k}"]["abstract_label_only_f1"]), "k": k}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return out if all(0.0 <= out[x] <= 1.0 for x in ("oracle", "open")) else None
 
 
 def _site_name(root: Path) -> str:

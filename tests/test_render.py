@@ -508,13 +508,18 @@ def test_method_page_states_thresholds_and_the_measured_numbers():
     assert "<tr><td><code>SUPPORT_MIN</code></td><td class=\"ls-num\">0.35</td></tr>" in page
     row = next(line for line in page.splitlines() if line.startswith("<tr><td>Abstract, label only"))
     assert ">0.423<" in row and ">0.409<" in row  # from the run record, rounded, never typed
-    assert "Open setting — 809 claims of `claims_train.jsonl`" in page
+    assert "Open setting — 809 claims of claims\\_train\\.jsonl" in page
     assert "top 3 BM25 abstracts of 5183" in page
     assert "In-sample numbers" in page and "Measured with another verifier" not in page
 
     stale = dict(facts, runs=[_run_record("lexical-1")])
     page = render.render_site([], site_name="Test site", verifier=stale)["method.md"]
-    assert "Measured with another verifier" in page and "`lexical-1`" in page
+    assert "Measured with another verifier" in page and "version lexical\\-1;" in page
 
     page = render.render_site([], site_name="Test site", verifier=dict(facts, runs=[]))["method.md"]
     assert "No SciFact run is recorded" in page and "--out" in page
+
+    # A file name is escaped once: "a&b<c>" shows as typed, and nothing is injected.
+    odd = dict(facts, runs=[{**_run_record(version), "claims_file": "a&b<c>.jsonl"}])
+    page = render.render_site([], site_name="Test site", verifier=odd)["method.md"]
+    assert "claims of a&amp;b&lt;c&gt;\\.jsonl" in page and "&amp;lt;" not in page and "<c>" not in page
