@@ -49,7 +49,8 @@ MODEL_DIR = PACKAGE / "model"
 """The shipped verifier model folder (see :mod:`generator.neural`); digested when present."""
 
 
-def _file_digest(path: Path) -> str:
+def file_digest(path: Path) -> str:
+    """SHA-256 hex digest of the file at ``path``, read in 1 MiB chunks. Raises ``OSError``."""
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -69,12 +70,12 @@ def code_digest(package: Path = PACKAGE) -> str:
     for name in CODE_MODULES:
         path = package / f"{name}.py"
         h.update(f"{name}.py\0".encode())
-        h.update((_file_digest(path) if path.is_file() else "absent").encode())
+        h.update((file_digest(path) if path.is_file() else "absent").encode())
     model_dir = package / "model"
     if model_dir.is_dir():
         for path in sorted(p for p in model_dir.rglob("*") if p.is_file()):
             h.update(f"model/{path.relative_to(model_dir).as_posix()}\0".encode())
-            h.update(_file_digest(path).encode())
+            h.update(file_digest(path).encode())
     return h.hexdigest()
 
 
@@ -136,6 +137,25 @@ def synthesis_key(question: Question, question_bytes: bytes, snapshot_bytes: byt
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def _read_entry(path: Path, key: str) -> dict | None:
+    """The cache entry (a JSON object of this :data:`FORMAT`) at ``path`` if it was stored
+    under ``key``, else ``None``; why not is logged at debug level. Never raises."""
+    try:
+        entry = json.loads(path.read_bytes().decode("utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, RecursionError) as exc:
+        log.debug("%s: unusable cache entry (%s); recomputing", path, exc)
+        return None
+    if not isinstance(entry, dict) or entry.get("format") != FORMAT:
+        log.debug("%s: not a litsynth cache entry; recomputing", path)
+        return None
+    if entry.get("key") != key:
+        log.debug("%s: inputs or code changed since it was cached; recomputing", path)
+        return None
+    return entry
+
+
 class Cache:
     """The claim-set cache in ``folder`` (normally ``<root>/.litsynth/cache``).
 
@@ -157,18 +177,8 @@ class Cache:
         debug level and treated as absent.
         """
         path = self.path(slug)
-        try:
-            entry = json.loads(path.read_bytes().decode("utf-8"))
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError, RecursionError) as exc:
-            log.debug("%s: unusable cache entry (%s); recomputing", path, exc)
-            return None
-        if not isinstance(entry, dict) or entry.get("format") != FORMAT:
-            log.debug("%s: not a litsynth cache entry; recomputing", path)
-            return None
-        if entry.get("key") != key:
-            log.debug("%s: inputs or code changed since it was cached; recomputing", path)
+        entry = _read_entry(path, key)
+        if entry is None:
             return None
         data = entry.get("synthesis")
         if not isinstance(data, dict) or data.get("slug") != slug:
@@ -207,18 +217,10 @@ class PageCache:
 
     def get(self, slug: str, key: str) -> dict[str, str] | None:
         """The files stored for ``slug`` under ``key``, or ``None``."""
-        path = self.folder / f"{slug}.json"
-        try:
-            entry = json.loads(path.read_bytes().decode("utf-8"))
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError, RecursionError) as exc:
-            log.debug("%s: unusable page cache entry (%s); rendering", path, exc)
-            return None
-        files = entry.get("files") if isinstance(entry, dict) else None
-        if (not isinstance(entry, dict) or entry.get("format") != FORMAT or entry.get("key") != key
-                or not isinstance(files, dict)
-                or not all(isinstance(k, str) and isinstance(v, str) for k, v in files.items())):
+        entry = _read_entry(self.folder / f"{slug}.json", key)
+        files = entry.get("files") if entry is not None else None
+        if not isinstance(files, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                                  for k, v in files.items()):
             return None
         return files
 

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from generator import __version__, scifact
+from generator import __version__, clock, scifact
 from generator.errors import CorpusError, LitsynthError
 from generator.models import CONTRADICTS, NOT_ENOUGH_INFO, SUPPORTS
 
@@ -73,16 +73,6 @@ class CorpusIndex:
             [(self._doc_ids[int(d)], float(s)) for d, s in zip(row_docs, row_scores) if s > 0]
             for row_docs, row_scores in zip(docs, scores)
         ]
-
-
-def _now() -> str:
-    import datetime as dt
-    import os
-
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    moment = (dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc) if epoch.isdigit()
-              else dt.datetime.now(dt.timezone.utc))
-    return moment.replace(microsecond=0).isoformat()
 
 
 _RUN_KEYS = ("schema", "generated_at", "verifier", "claims_file", "corpus_file", "setting", "claims",
@@ -265,7 +255,7 @@ def run(
     result.update(
         schema=RUN_SCHEMA,
         litsynth=__version__,
-        generated_at=_now(),
+        generated_at=clock.now_iso(),
         verifier=verifier,
         claims_file=Path(claims_path).name,
         corpus_file=Path(corpus_path).name,

@@ -39,10 +39,9 @@ import traceback
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
-from generator import cache, render, site, snapshots
+from generator import cache, clock, render, site, snapshots
 from generator.errors import BuildError, RetrievalError
 from generator.models import Question, Snapshot
 from generator.providers import LIBRARY, NETWORK_PROVIDERS
@@ -191,13 +190,7 @@ class _Sources:
 
 
 def _now(options: Options) -> str:
-    if options.now:
-        return options.now
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    when = datetime.now(timezone.utc)
-    if epoch.isdigit():
-        when = datetime.fromtimestamp(int(epoch), timezone.utc)
-    return when.replace(microsecond=0).isoformat()
+    return options.now or clock.now_iso()
 
 
 def check_libraries(paths: list[Path]) -> None:

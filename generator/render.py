@@ -39,6 +39,7 @@ import jinja2
 import markupsafe
 
 from generator import bibliography, structured_data, svg
+from generator.cache import file_digest
 from generator.display import clean, person_name, record_links
 from generator.models import CONTRADICTS, SUPPORTS, VERDICTS
 
@@ -378,11 +379,9 @@ def render_digest(templates: Path = TEMPLATES) -> str:
     h = hashlib.sha256()
     package = Path(__file__).resolve().parent
     for name in RENDER_MODULES:
-        h.update(f"{name}\0".encode())
-        h.update(hashlib.sha256((package / name).read_bytes()).digest())
+        h.update(f"{name}\0{file_digest(package / name)}\0".encode())
     for path in sorted(p for p in Path(templates).rglob("*") if p.is_file()):
-        h.update(f"templates/{path.relative_to(templates).as_posix()}\0".encode())
-        h.update(hashlib.sha256(path.read_bytes()).digest())
+        h.update(f"templates/{path.relative_to(templates).as_posix()}\0{file_digest(path)}\0".encode())
     return h.hexdigest()
 
 

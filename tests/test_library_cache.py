@@ -103,7 +103,7 @@ def test_a_damaged_copy_is_ignored_not_trusted(paths, saved, damage):
             first["ids"] = [1]
             lines[0] = json.dumps(first) + "\n"
             (where / "records.jsonl").write_text("".join(lines), encoding="utf-8")
-            meta["sha256"]["records.jsonl"] = library_cache._sha256_file(where / "records.jsonl")
+            meta["sha256"]["records.jsonl"] = library_cache.file_digest(where / "records.jsonl")
         (where / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
     else:
         meta = json.loads((where / "meta.json").read_text(encoding="utf-8"))

@@ -36,6 +36,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from generator import __version__
+from generator.cache import file_digest
 from generator.models import Record
 
 __all__ = ["FORMAT", "CODE_MODULES", "cache_key", "load", "save"]
@@ -49,14 +50,6 @@ PACKAGE = Path(__file__).resolve().parent.parent
 
 CODE_MODULES = ("providers/library.py", "providers/library_readers.py", "models.py", "records.py")
 """Sources (relative to ``generator/``) whose code decides the records and the index."""
-
-
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _content_files(folder: Path) -> list[str]:
@@ -75,10 +68,10 @@ def cache_key(paths: Sequence[Path | str]) -> str:
     h.update(f"format {FORMAT}\0litsynth {__version__}\0bm25s {bm25s.__version__}\0".encode())
     for name in CODE_MODULES:
         path = PACKAGE / name
-        h.update(f"{name}\0{_sha256_file(path) if path.is_file() else 'absent'}\0".encode())
+        h.update(f"{name}\0{file_digest(path) if path.is_file() else 'absent'}\0".encode())
     for raw in paths:
         path = Path(raw)
-        h.update(f"file {path.name}\0{_sha256_file(path)}\0".encode())
+        h.update(f"file {path.name}\0{file_digest(path)}\0".encode())
     return h.hexdigest()
 
 
@@ -104,7 +97,7 @@ def load(paths: Sequence[Path | str], folder: Path):
         if not isinstance(expected, dict) or sorted(expected) != sorted(_content_files(where)):
             return None
         for name, digest in expected.items():
-            if _sha256_file(where / name) != digest:
+            if file_digest(where / name) != digest:
                 logger.info("ignoring the saved library index in %s: %s changed", where, name)
                 return None
         with open(where / "records.jsonl", encoding="utf-8") as fh:
@@ -157,7 +150,7 @@ def save(library, paths: Sequence[Path | str], folder: Path) -> Path | None:
             meta = {"format": FORMAT, "key": key, "records": len(library.records),
                     "warnings": [_with_placeholders(w, paths) for w in library.warnings],
                     "files": [str(Path(p).name) for p in paths],
-                    "sha256": {name: _sha256_file(tmp / name) for name in _content_files(tmp)}}
+                    "sha256": {name: file_digest(tmp / name) for name in _content_files(tmp)}}
             (tmp / "meta.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
             target = folder / key
             if target.exists():
