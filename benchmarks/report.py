@@ -164,16 +164,20 @@ def next_steps(scaling: dict, verifier: dict) -> list[str]:
             f"{verifier['verify_s'] / verifier['floor_distinct_s']:.1f}× the time of tokenising every text it reads "
             "once: nearly every pair stops at the document gate, a set test against the record's stems, and "
             "only the few that pass are judged sentence by sentence. Next in synthesis: extraction's cue "
-            "patterns (large case-insensitive alternations run on every sentence) and screening's n-gram "
-            "counts; next in the build: rendering the pages in the synthesis workers, so a full build "
-            "renders on both cores.")
+            "patterns (large case-insensitive alternations run on every sentence; a test on each sentence's "
+            "word set would skip most of them) and the tokenising that screening, extraction and "
+            "verification each repeat on the same abstracts. Next in the build: the library load, which "
+            "parses every saved record while the workers wait for the first snapshot (only the "
+            "retrieved ones are needed).")
     saved = r.get("full_saved")
     if saved and saved.get("mkdocs"):
         gen = saved["wall"] - saved["mkdocs"]
         text = (f"With the library index saved, a full build's generator takes {gen:.1f} s against mkdocs' "
                 f"{saved['mkdocs']:.1f} s: start-up {saved.get('start-up', 0.0):.1f} s, library load "
                 f"{saved.get('library', 0.0):.1f} s (read and indexed: {full.get('library', 0.0):.1f} s), "
-                f"synthesis {saved.get('synthesis', 0.0):.1f} s, rendering {saved.get('render', 0.0):.1f} s.")
+                f"synthesis after the last retrieval {saved.get('synthesis', 0.0):.1f} s (workers start "
+                f"computing claim sets and rendering their pages while the library loads and questions are "
+                f"retrieved), rendering the other pages {saved.get('render', 0.0):.1f} s.")
     else:
         text = f"The library load is {full.get('library', 0.0):.1f} s of every build that retrieves."
     if top > low and results[low]["full"].get("mkdocs"):
@@ -234,7 +238,10 @@ def main(argv: list[str] | None = None) -> None:
                  "indexing the 25,065 + 12 records (and saving them in .litsynth/library/); 'saved index': the "
                  "same build again with only that saved index kept (snapshots, claim-set and page caches, site "
                  "deleted) — library load is loading it. Start-up: "
-                 "interpreter and imports; generator: the wall time minus mkdocs' own. 'Wall per added question' "
+                 "interpreter and imports; synthesis: the wait after the last question was retrieved (a worker "
+                 "computes claim sets, and renders their pages, from the first snapshot on, so part of that work "
+                 "runs during library load and retrieval); rendering: the other pages. Generator: the wall time "
+                 "minus mkdocs' own. 'Wall per added question' "
                  "is the cost of each question added since the previous size: the fixed costs (start-up, "
                  "library load) are paid once, and growth is linear when this stays flat."],
         "split": ["The same snapshots, synthesised serially in one process by calling screening.screen, "
@@ -246,7 +253,8 @@ def main(argv: list[str] | None = None) -> None:
         "speedup": ["Forced rebuilds (--force): every claim set recomputed from the snapshots, mkdocs rerun; "
                     "--jobs 1 and --jobs 2 interleaved, twice each, the fastest shown (load from other work on the "
                     "machine only slows a run). With --jobs 2, one worker process takes the largest questions "
-                    "while the build process takes the smallest. CPU capacity: the summed speed of two busy loops "
+                    "while the build process takes the smallest; each renders the pages of the claim sets it "
+                    "computed. CPU capacity: the summed speed of two busy loops "
                     "in two processes over one loop alone, measured before and after each pair of builds — about 2 "
                     "on an idle 2-core machine, about 1 when other work keeps a core busy; the speed-up cannot "
                     "exceed it."],

@@ -6,6 +6,7 @@ title or a link the same way.
 
 from __future__ import annotations
 
+import functools
 import re
 from urllib.parse import quote
 
@@ -22,7 +23,13 @@ def clean(text) -> str:
     """
     if text is None or text == "":
         return ""
-    return " ".join(CONTROL.sub("", str(text)).split())
+    return _clean_text(text if isinstance(text, str) else str(text))
+
+
+# A page shows the same titles and author names many times (tables, citations, JSON-LD).
+@functools.lru_cache(maxsize=65536)
+def _clean_text(text: str) -> str:
+    return " ".join(CONTROL.sub("", text).split())
 
 
 def braced_literal(name: str) -> str | None:

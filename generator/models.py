@@ -14,6 +14,7 @@ Label and verdict vocabularies are the field's standard terms:
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,13 +43,31 @@ class _JSONMixin:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]):
-        names = {f.name for f in dataclasses.fields(cls)}
+        names = _field_set(cls)
         return cls(**{k: v for k, v in data.items() if k in names})
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
+# Looked up once per class: every record of a 25k-record library passes through from_dict.
+@functools.lru_cache(maxsize=None)
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
+@functools.lru_cache(maxsize=None)
+def _field_set(cls: type) -> frozenset[str]:
+    return frozenset(_field_names(cls))
+
+
 def _plain(value: Any) -> Any:
+    # Scalars first: they are most of the values, and every snapshot and claim set is
+    # converted at least once per build.
+    if isinstance(value, _SCALARS):
+        return value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {name: _plain(getattr(value, name)) for name in _field_names(type(value))}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     if isinstance(value, dict):

@@ -13,35 +13,26 @@ Order of a build, and what a failure at each step leaves behind:
    nothing at all is written;
 2. ``.litsynth/lock`` is taken and leftovers of a killed run are cleaned up
    (:func:`generator.site.recover`);
-3. per question: its snapshot is read, or retrieved and written atomically, and its claim
-   set is taken from the cache when the question, snapshot and pipeline code are unchanged
-   (unless ``force``); then the claim sets still missing are computed — in parallel over
-   questions when more than one is missing (:func:`synthesise_all`) — and each is cached
-   as soon as it is done;
-4. the pages are rendered and the site is built and swapped in atomically; mkdocs is not
-   run when nothing it reads changed (unless ``force``).
+3. the snapshots on disk are read, then the missing ones retrieved and written
+   atomically; a claim set is taken from the cache when the question, snapshot and
+   pipeline code are unchanged (unless ``force``), and one still missing is handed to
+   :class:`generator.parallel.Synthesiser` at once, so workers compute claim sets (and
+   render their pages) while this process loads the library and retrieves the next
+   questions; each claim set is cached as soon as it is done;
+4. the remaining pages are rendered and the site is built and swapped in atomically;
+   mkdocs is not run when nothing it reads changed (unless ``force``).
 """
 
 from __future__ import annotations
 
-import collections
-import contextlib
 import json
 import logging
-import multiprocessing
-import multiprocessing.connection
-import os
-import queue
-import signal
-import threading
 import time
-import traceback
-from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, ProcessPoolExecutor, wait
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generator import cache, clock, render, site, snapshots
+from generator import cache, clock, parallel, render, site, snapshots
 from generator.errors import BuildError, RetrievalError
 from generator.models import Question, Snapshot
 from generator.providers import LIBRARY, NETWORK_PROVIDERS
@@ -65,7 +56,7 @@ class Options:
     ``SOURCE_DATE_EPOCH`` is used when set (reproducible builds), else the clock;
     ``jobs`` is how many processes may compute claim sets at once, this one included
     (``None``: the CPUs this process may use; ``1``: all in this process) — see
-    :func:`synthesise_all`.
+    :class:`generator.parallel.Synthesiser`.
     """
 
     root: Path
@@ -334,18 +325,18 @@ def build(options: Options) -> Report:
     store = cache.Cache(options.cache_dir)
     with site.lock(options.root, on_wait=lambda m: _say(options, m)) as lock_fd:
         _recover(options)
-        syntheses, strict_problems = _syntheses(questions, options, report, store)
+        site_name = _site_name(options.root)
+        syntheses, rendered, strict_problems = _syntheses(questions, options, report, store, site_name)
         if strict_problems:
             raise BuildError("--strict: " + str(len(strict_problems)) + " problem(s); the site was not changed:\n"
                              + "\n".join(strict_problems))
         _say(options, "rendering pages")
         t = time.perf_counter()
         performance = _performance(options, report)
-        site_name = _site_name(options.root)
         files = render.render_site(syntheses, site_name=site_name, failures=report.failed,
                                    performance=performance,
                                    verifier=_verifier_facts(options, report, syntheses),
-                                   rendered=_question_files(syntheses, site_name, options))
+                                   rendered=_question_files(syntheses, site_name, options, rendered))
         nav = render.nav(syntheses, performance=performance is not None)
         report.add_time("render", time.perf_counter() - t)
         _say(options, "building the site")
@@ -369,6 +360,7 @@ class _Entry:
     question: Question
     tag: str
     snapshot: Snapshot | None = None
+    snapshot_bytes: bytes = b""
     key: str = ""
     problems: list[str] = field(default_factory=list)
     stale: str | None = None
@@ -377,38 +369,68 @@ class _Entry:
     failure: str | None = None
 
 
-def _syntheses(questions: list[Question], options: Options, report: Report,
-               store: cache.Cache) -> tuple[list[dict], list[str]]:
-    """Phase 1, in question order: snapshot (read or retrieved), identifier problems, cache
-    lookup. Phase 2: the missing claim sets (:func:`synthesise_all`), each cached when done.
-    Phase 3, in question order again: failures, warnings and claim sets into ``report`` —
-    so neither the report nor the site depends on which process computed what, or when."""
-    entries = [_Entry(q, f"[{i}/{len(questions)}] {q.slug}") for i, q in enumerate(questions, 1)]
-    sources = _Sources(options, report.warnings.append)
-    try:
-        for entry in entries:
-            _prepare_entry(entry, sources, options, report, store)
-    finally:
-        sources.close()
-    if sources.library_seconds:
-        report.add_time("library", sources.library_seconds)
-    del sources  # the library (hundreds of MB for a large corpus) is not needed any more
+def _syntheses(questions: list[Question], options: Options, report: Report, store: cache.Cache,
+               site_name: str) -> tuple[list[dict], dict[str, dict[str, str]], list[str]]:
+    """Phase 1: the snapshots on disk are read and their claim sets looked up in the cache,
+    in question order; the claim sets to compute are handed to a
+    :class:`generator.parallel.Synthesiser`, whose workers start at once; then the
+    questions without a snapshot are retrieved (loading the library), each handed over as
+    soon as it has its snapshot. Phase 2: this process joins the workers until every
+    claim set is computed (with its page files), each cached when done. Phase 3, in
+    question order again: failures, warnings and claim sets into ``report`` — so neither
+    the report nor the site depends on which process computed what, or when.
 
-    todo = [e for e in entries if e.snapshot is not None and e.data is None]
-    started = time.perf_counter()
-    if todo:
-        _say(options, f"synthesising {len(todo)} claim set(s) in {processes(options.jobs, len(todo))} process(es)")
-    with contextlib.closing(synthesise_all([(e.question, e.snapshot) for e in todo], jobs=options.jobs)) as results:
-        for i, data, failure in results:
-            entry = todo[i]
+    Returns ``(claim sets, {slug: page files} of those computed here, strict problems)``.
+    Time the workers spend while this process still retrieves is in no timing: "retrieval"
+    and "library" are this process's, "synthesis" is the wait after the last question was
+    prepared (plus the cache look-ups)."""
+    entries = [_Entry(q, f"[{i}/{len(questions)}] {q.slug}") for i, q in enumerate(questions, 1)]
+    rendered: dict[str, dict[str, str]] = {}
+    # Snapshots on disk first: which claim sets must be computed is then known before the
+    # library is loaded, and workers start (and warm up) while it loads.
+    missing = [i for i, entry in enumerate(entries)
+               if not _read_snapshot(entry, options, report) and entry.failure is None]
+    for i, entry in enumerate(entries):
+        if entry.snapshot is not None:
+            _look_up(entry, options, report, store)
+    known = [i for i, e in enumerate(entries) if e.snapshot is not None and e.data is None]
+    with parallel.Synthesiser(options.jobs, len(known) + len(missing), site_name=site_name) as synth:
+        # Workers start now, so that they are warm when the first snapshot is retrieved
+        # (about 0.9 s sooner at 50 questions); if every retrieval then fails, the build
+        # waits for their warm-up (about 0.5 s) for nothing.
+        synth.start()
+        for i in known:
+            synth.add(i, entries[i].question, entries[i].snapshot)
+        sources = _Sources(options, report.warnings.append)
+        try:
+            for i in missing:
+                entry = entries[i]
+                _retrieve_entry(entry, sources, options, report)
+                if entry.snapshot is not None:
+                    _look_up(entry, options, report, store)
+                    if entry.data is None:
+                        synth.add(i, entry.question, entry.snapshot)
+        finally:
+            sources.close()
+        if sources.library_seconds:
+            report.add_time("library", sources.library_seconds)
+        del sources  # the library (hundreds of MB for a large corpus) is not needed any more
+
+        started = time.perf_counter()
+        if synth.pending:
+            _say(options, f"synthesising {synth.pending} claim set(s) in {synth.processes()} process(es)")
+        for i, (data, failure, files) in synth.results():
+            entry = entries[i]
             entry.data, entry.failure, entry.computed = data, failure, True
             if data is not None:
                 store.put(entry.question.slug, entry.key, data)
+                if files is not None:
+                    rendered[entry.question.slug] = files
                 _say(options, f"{entry.tag}: synthesised")
             else:
                 log.info("synthesis of %s failed:\n%s", entry.question.slug, failure)
                 _say(options, f"{entry.tag}: failed")
-    report.add_time("synthesis", time.perf_counter() - started)
+        report.add_time("synthesis", time.perf_counter() - started)
 
     out: list[dict] = []
     strict_problems: list[str] = []
@@ -431,34 +453,51 @@ def _syntheses(questions: list[Question], options: Options, report: Report,
             (strict_problems if options.strict else report.warnings).append(message)
         out.append(entry.data)
         report.built.append(q.slug)
-    return out, strict_problems
+    return out, rendered, strict_problems
 
 
-def _prepare_entry(entry: _Entry, sources: _Sources, options: Options, report: Report,
-                   store: cache.Cache) -> None:
+def _read_snapshot(entry: _Entry, options: Options, report: Report) -> bool:
+    """Read ``entry``'s snapshot from disk: ``True`` when found (or unreadable:
+    ``entry.failure`` set), ``False`` when it must be retrieved."""
+    t = time.perf_counter()
+    try:
+        found = snapshots.load(snapshots.snapshot_path(options.snapshots_dir, entry.question.slug))
+    except snapshots.SnapshotError as exc:
+        entry.failure = str(exc)
+        _say(options, f"{entry.tag}: failed")
+        return True
+    finally:
+        report.add_time("retrieval", time.perf_counter() - t)
+    if found is None:
+        return False
+    entry.snapshot, entry.snapshot_bytes = found
+    return True
+
+
+def _retrieve_entry(entry: _Entry, sources: _Sources, options: Options, report: Report) -> None:
+    """Retrieve ``entry``'s snapshot and write it (``entry.failure`` on a retrieval error)."""
     q = entry.question
     t = time.perf_counter()
     try:
-        found = snapshots.load(snapshots.snapshot_path(options.snapshots_dir, q.slug))
-        if found is None:
-            _say(options, f"{entry.tag}: retrieving")
-            snap = _retrieve(q, sources, options)
-            snap_bytes = snapshots.dumps(snap).encode("utf-8")
-            report.retrieved.append(q.slug)
-        else:
-            snap, snap_bytes = found
+        _say(options, f"{entry.tag}: retrieving")
+        snap = _retrieve(q, sources, options)
+        entry.snapshot, entry.snapshot_bytes = snap, snapshots.dumps(snap).encode("utf-8")
+        report.retrieved.append(q.slug)
     except (RetrievalError, snapshots.SnapshotError) as exc:
         entry.failure = str(exc)
         _say(options, f"{entry.tag}: failed")
-        return
     finally:
         report.add_time("retrieval", time.perf_counter() - t)
-    entry.snapshot = snap
+
+
+def _look_up(entry: _Entry, options: Options, report: Report, store: cache.Cache) -> None:
+    """Identifier problems, staleness and the cached claim set of an entry with a snapshot."""
+    q, snap = entry.question, entry.snapshot
     question_bytes = _question_file(q, options).read_bytes()
     entry.problems = identifier_problems(q, snap, question_bytes.decode("utf-8", "replace"))
     entry.stale = _stale_warning(q, snap)
     t = time.perf_counter()
-    entry.key = cache.synthesis_key(q, question_bytes, snap_bytes)
+    entry.key = cache.synthesis_key(q, question_bytes, entry.snapshot_bytes)
     entry.data = None if options.force else store.get(q.slug, entry.key)
     report.add_time("synthesis", time.perf_counter() - t)
     if entry.data is not None:
@@ -527,19 +566,25 @@ def _performance(options: Options, report: Report) -> dict | None:
     return data
 
 
-def _question_files(syntheses: list[dict], site_name: str, options: Options) -> dict[str, dict[str, str]]:
-    """Every claim set's page files (:func:`generator.render.question_files`), read from the
+def _question_files(syntheses: list[dict], site_name: str, options: Options,
+                    rendered: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    """Every claim set's page files (:func:`generator.render.question_files`): those
+    ``rendered`` along with their claim set (stored in the page cache), else read from the
     page cache when the claim set, the site name, the templates and the rendering code are
-    unchanged, else rendered and stored. ``--force`` renders everything."""
+    unchanged, else rendered here and stored. ``--force`` renders everything."""
     pages = cache.PageCache(options.pages_dir)
-    env = render.environment()
+    env = None
     out: dict[str, dict[str, str]] = {}
     for data in syntheses:
         slug = data["slug"]
         key = render.question_key(data, site_name=site_name)
-        files = None if options.force else pages.get(slug, key)
-        if files is None:
-            files = render.question_files(data, env, site_name=site_name)
+        files = rendered.get(slug)
+        if files is None and not options.force:
+            files = pages.get(slug, key)
+        if files is None or slug in rendered:
+            if files is None:
+                env = env or render.environment()
+                files = render.question_files(data, env, site_name=site_name)
             pages.put(slug, key, files)
         out[slug] = files
     return out
@@ -610,223 +655,3 @@ def _site_name(root: Path) -> str:
     except (OSError, yaml.YAMLError):
         cfg = {}
     return str(cfg.get("site_name") or "Literature syntheses") if isinstance(cfg, dict) else "Literature syntheses"
-
-
-# --------------------------------------------------------------------------- parallel synthesis
-
-
-def usable_cpus() -> int:
-    """CPUs this process may run on (its affinity mask where the OS has one, else
-    ``os.cpu_count()``); at least 1."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
-
-
-def processes(jobs: int | None, items: int) -> int:
-    """Processes :func:`synthesise_all` uses for ``items`` items: ``min(jobs, items)``,
-    ``jobs`` defaulting to :func:`usable_cpus`; at least 1."""
-    return max(1, min(jobs if jobs and jobs > 0 else usable_cpus(), items))
-
-
-def compute_one(question: Question, snapshot: Snapshot) -> tuple[dict | None, str | None]:
-    """:func:`generator.synthesis.synthesise` that never raises an ``Exception``:
-    ``(claim set, None)``, or ``(None, traceback text)`` when it failed — a bug on one
-    question's data must not take the others down. Runs in this process or in a worker."""
-    from generator import synthesis  # heavy imports, skipped by cached builds; looked up per call
-    try:
-        return synthesis.synthesise(question, snapshot), None
-    except Exception:
-        return None, traceback.format_exc()
-
-
-def _cost(snapshot: Snapshot) -> int:
-    # Verification dominates and grows with the abstracts' text: a proxy to start the
-    # largest questions first (longest-processing-time-first scheduling).
-    return sum(len(r.abstract or "") for r in snapshot.records)
-
-
-def synthesise_all(work: list[tuple[Question, Snapshot]], *, jobs: int | None = None
-                   ) -> Iterator[tuple[int, dict | None, str | None]]:
-    """Compute the claim set of every ``(question, snapshot)`` in ``work``.
-
-    Yields ``(index into work, claim set or None, traceback text or None)`` once per item,
-    in completion order (see :func:`compute_one`). ``jobs`` (default :func:`usable_cpus`)
-    caps the processes at work, this one included: with ``n = processes(jobs, len(work))``,
-    ``n == 1`` computes everything here, in order; otherwise ``n - 1`` workers of a
-    :class:`~concurrent.futures.ProcessPoolExecutor` and this process share the items —
-    a feeder thread hands each worker the largest item left whenever it is free, and this
-    process takes the smallest left (greedy largest-first list scheduling, so the last
-    item to finish is a small one). This process works rather than waits: one worker fewer
-    to start, and a hook on :func:`generator.synthesis.synthesise` in this process (the
-    kill tests) still runs.
-
-    Workers are started with the ``forkserver`` method where the OS has it (``spawn``
-    elsewhere), so they inherit no threads, locks or open files of this process (the
-    build lock, network sockets); each gets only its question and snapshot, pickled —
-    never the library. As with any ``multiprocessing`` code, a script that calls this
-    (through :func:`build`) needs the ``if __name__ == "__main__":`` guard. The claim sets
-    do not depend on where they were computed: :func:`generator.synthesis.synthesise` is a
-    pure function of its two arguments (checked by ``tests/test_parallel.py``). A worker
-    that dies (killed, out of memory) costs nothing but time: its item is computed here.
-    On any exception here, including ``KeyboardInterrupt``, the workers are stopped before
-    it propagates; a worker whose parent died exits by itself (:func:`_worker_init`).
-    """
-    if not work:
-        return
-    n = processes(jobs, len(work))
-    if n == 1:
-        for i, (question, snapshot) in enumerate(work):
-            yield (i, *compute_one(question, snapshot))
-        return
-    yield from _shared(work, n)
-
-
-def _shared(work: list[tuple[Question, Snapshot]], n: int) -> Iterator[tuple[int, dict | None, str | None]]:
-    """:func:`synthesise_all` on ``n >= 2`` processes: this one and ``n - 1`` workers."""
-    left = collections.deque(sorted(range(len(work)), key=lambda i: (-_cost(work[i][1]), i)))
-    lock = threading.Lock()
-    finished: queue.SimpleQueue = queue.SimpleQueue()  # (index, future) from the feeder
-    stop = threading.Event()
-
-    def take(largest: bool) -> int | None:
-        with lock:
-            if not left:
-                return None
-            return left.popleft() if largest else left.pop()
-
-    pool = ProcessPoolExecutor(max_workers=n - 1, mp_context=_mp_context(), initializer=_worker_init,
-                               initargs=(logging.getLogger().getEffectiveLevel(),))
-
-    def feed() -> None:
-        running: dict[Future, int] = {}
-        submitting = True
-        try:
-            while not stop.is_set():
-                while submitting and len(running) < n - 1:
-                    i = take(largest=True)
-                    if i is None:
-                        break
-                    try:
-                        running[pool.submit(compute_one, *work[i])] = i
-                    except (BrokenExecutor, RuntimeError):  # the pool broke: this process takes over
-                        with lock:
-                            left.appendleft(i)
-                        submitting = False
-                if not running:
-                    return
-                done, _ = wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
-                for future in done:
-                    finished.put((running.pop(future), future))
-        finally:
-            for future, i in running.items():  # only when stopping: their results are not awaited
-                finished.put((i, future))
-
-    feeder = threading.Thread(target=feed, name="litsynth-feeder", daemon=True)
-    feeder.start()
-    delivered = 0
-    try:
-        while delivered < len(work):
-            mine = take(largest=False)
-            if mine is not None:
-                result = compute_one(*work[mine])
-                delivered += 1
-                yield (mine, *result)
-                try:
-                    while True:
-                        i, future = finished.get_nowait()
-                        delivered += 1
-                        yield (i, *_outcome(future, work[i]))
-                except queue.Empty:
-                    pass
-                continue
-            try:
-                i, future = finished.get(timeout=1.0)
-            except queue.Empty:
-                if not feeder.is_alive() and finished.empty() and not left:
-                    raise RuntimeError("synthesis feeder stopped with items outstanding") from None
-                continue
-            delivered += 1
-            yield (i, *_outcome(future, work[i]))
-    except BaseException:
-        stop.set()
-        with lock:
-            left.clear()
-        _stop(pool)
-        raise
-    finally:
-        stop.set()
-        feeder.join()
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _outcome(future: Future, item: tuple[Question, Snapshot]) -> tuple[dict | None, str | None]:
-    try:
-        return future.result()
-    except Exception as exc:  # compute_one raises none itself: the worker died or the item did not pickle
-        # Computed here, the claim set is the same.
-        log.warning("a synthesis worker failed (%s: %s); computing %s in the main process",
-                    type(exc).__name__, exc, item[0].slug)
-        return compute_one(*item)
-
-
-def _mp_context() -> multiprocessing.context.BaseContext:
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        ctx = multiprocessing.get_context("forkserver")
-        # Imported once in the server, so each worker starts with them already loaded.
-        ctx.set_forkserver_preload(["generator.synthesis"])
-        return ctx
-    return multiprocessing.get_context("spawn")
-
-
-def _stop(pool: ProcessPoolExecutor) -> None:
-    """Stop ``pool``'s workers now: cancel what has not started and terminate the rest
-    (``terminate_workers`` from Python 3.14; before that through the pool's process table)."""
-    terminate = getattr(pool, "terminate_workers", None)
-    if terminate is not None:
-        terminate()
-        return
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
-        if process.is_alive():
-            process.terminate()
-
-
-def _exit_on_sigterm(signum, frame):
-    # An orderly exit runs multiprocessing's finalizers, which release the semaphores this
-    # worker registered (bm25s' progress bars create one); killed outright, the worker
-    # would leave them to the resource tracker, which then warns on the build's stderr.
-    raise SystemExit(128 + signum)
-
-
-def _worker_init(log_level: int) -> None:
-    """Set up a worker: Ctrl-C is the parent's to handle (it stops the workers), SIGTERM
-    ends the worker in an orderly way, warnings reach stderr as the CLI prints them, and a watchdog ends the
-    worker as soon as the build process is gone.
-
-    Without the watchdog a worker of a build killed with SIGKILL waits for work forever,
-    and with it the fork server, which lives until every worker has exited — all holding
-    the build's stderr open. The watchdog waits on multiprocessing's parent sentinel: the
-    end of a pipe whose other end only the build process holds, so it is closed by the
-    kernel when the build dies, even while the build is an unreaped zombie (which
-    ``os.getppid()`` or ``kill(pid, 0)`` would still report as alive).
-    """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, _exit_on_sigterm)
-    root = logging.getLogger()
-    if not root.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-        # At the handler, as the CLI does: bm25s sets its own logger to DEBUG on import.
-        handler.setLevel(log_level)
-        root.addHandler(handler)
-    root.setLevel(log_level)
-    parent = multiprocessing.parent_process()
-    if parent is None or parent.sentinel is None:
-        return
-
-    def watch() -> None:
-        multiprocessing.connection.wait([parent.sentinel])
-        os._exit(1)
-
-    threading.Thread(target=watch, name="litsynth-parent-watch", daemon=True).start()

@@ -125,9 +125,22 @@ def fmt_conf(value: float | None) -> str:
     return "\u2013" if value is None else f"{value:.2f}"
 
 
+def _first_names(authors: list[str] | None, show, most: int) -> list[str]:
+    """The first ``most`` non-empty ``show(author)`` values: enough to tell one, two or
+    "et al.", without cleaning every name of a 300-author paper on every mention."""
+    out: list[str] = []
+    for author in authors or []:
+        name = show(author)
+        if name:
+            out.append(name)
+            if len(out) == most:
+                break
+    return out
+
+
 def authors_short(authors: list[str]) -> str:
     """``A``, ``A and B``, or ``A et al.``, each name given-name first (:func:`person_name`)."""
-    names = [person_name(a) for a in authors or [] if person_name(a)]
+    names = _first_names(authors, person_name, 3)
     if not names:
         return "Unknown authors"
     if len(names) == 1:
@@ -153,7 +166,7 @@ def short_cite(record: dict) -> str:
     author keeps a multi-word family (``García Márquez 2024``) and an organisation its whole
     name; a non-dropping particle is shown, as CSL styles show it.
     """
-    authors = [clean(a) for a in record.get("authors") or [] if clean(a)]
+    authors = _first_names(record.get("authors"), clean, 3)
     if authors:
         name = _cite_name(authors[0])
         name += " et al." if len(authors) > 2 else (f" and {_cite_name(authors[1])}" if len(authors) == 2 else "")

@@ -92,13 +92,16 @@ class ScreeningResult:
     ``records`` are the deduplicated records (``work_id`` set by version grouping), in
     snapshot order; ``decisions`` has one entry per *identified* record (duplicates
     included, ``included=False``, reason ``duplicate``); ``included`` lists the included
-    records; ``prisma`` the flow counts (see :func:`prisma_counts`).
+    records; ``prisma`` the flow counts (see :func:`prisma_counts`); ``idf`` the
+    :func:`idf_weights` of ``records`` that screening used (claims are scored with the
+    same table).
     """
 
     records: tuple[Record, ...]
     decisions: tuple[ScreeningDecision, ...]
     included: tuple[Record, ...]
     prisma: dict = field(default_factory=dict)
+    idf: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 def content_terms(text: str) -> list[str]:
@@ -143,7 +146,7 @@ def matched_facets(facets: tuple[str, ...], terms: set[str]) -> tuple[str, ...]:
 def _ngrams(terms: list[str], longest: int) -> Counter:
     grams: Counter = Counter()
     for n in range(1, longest + 1):
-        grams.update(tuple(terms[i:i + n]) for i in range(len(terms) - n + 1))
+        grams.update(zip(*(terms[i:] for i in range(n))))  # the n-grams, as tuples
     return grams
 
 
@@ -198,25 +201,50 @@ def facet_scores(question: Question, record: Record,
     return tuple(facet_evidence(f, text, lone_word_credit) for f in question.facets)
 
 
-def idf_weights(records: list[Record]) -> dict[str, float]:
+class IdfTable(dict):
+    """What :func:`idf_weights` returns: a ``dict`` term → IDF that also keeps, per set of
+    question terms, the weights :func:`question_coverage` needs (computed once per table
+    rather than once per record; not to be changed after it is made)."""
+
+    def coverage_weights(self, question: Question) -> tuple[dict[str, float], float]:
+        """:func:`coverage_weights` of ``question`` over this table, kept."""
+        memo = self.__dict__.setdefault("_coverage", {})
+        terms = question_terms(question)
+        if terms not in memo:
+            memo[terms] = _coverage_weights(terms, self)
+        return memo[terms]
+
+
+def idf_weights(records: list[Record]) -> IdfTable:
     """IDF of every content term over ``records`` (smoothed, always positive)."""
     df: Counter[str] = Counter()
     for rec in records:
         df.update(record_terms(rec))
     n = max(len(records), 1)
     # BM25-style smoothed IDF (Robertson & Zaragoza 2009), always positive.
-    return {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
+    return IdfTable((t, math.log(1 + (n - c + 0.5) / (c + 0.5))) for t, c in df.items())
+
+
+def coverage_weights(question: Question, idf: dict[str, float]) -> tuple[dict[str, float], float]:
+    """``({question term: IDF}, their exactly rounded sum)`` for :func:`question_coverage`;
+    a question term unseen in ``idf`` gets the largest IDF there (it is rarer than any)."""
+    return _coverage_weights(question_terms(question), idf)
+
+
+def _coverage_weights(terms: tuple[str, ...], idf: dict[str, float]) -> tuple[dict[str, float], float]:
+    default = max(idf.values(), default=1.0)
+    weights = {t: idf.get(t, default) for t in terms}
+    # fsum: exactly rounded, independent of set/dict iteration order (PYTHONHASHSEED).
+    return weights, math.fsum(weights.values())
 
 
 def question_coverage(question: Question, terms: set[str], idf: dict[str, float]) -> float:
-    """IDF-weighted share in [0, 1] of :func:`question_terms` present in ``terms``.
-
-    A question term unseen in ``idf`` gets the largest IDF there (it is rarer than any).
-    """
-    default = max(idf.values(), default=1.0)
-    weights = {t: idf.get(t, default) for t in question_terms(question)}
-    # fsum: exactly rounded, independent of set/dict iteration order (PYTHONHASHSEED).
-    total = math.fsum(weights.values())
+    """IDF-weighted share in [0, 1] of :func:`question_terms` present in ``terms``
+    (weights: :func:`coverage_weights`)."""
+    if isinstance(idf, IdfTable):
+        weights, total = idf.coverage_weights(question)
+    else:
+        weights, total = coverage_weights(question, idf)
     return math.fsum(w for t, w in weights.items() if t in terms) / total if total else 0.0
 
 
@@ -317,7 +345,7 @@ def screen(question: Question, snapshot: Snapshot, *,
     prisma = prisma_counts(snapshot, decisions)
     prisma["included_without_text"] = sum(1 for r in included if not r.text_available)
     return ScreeningResult(
-        records=tuple(unique), decisions=tuple(decisions), included=tuple(included), prisma=prisma)
+        records=tuple(unique), decisions=tuple(decisions), included=tuple(included), prisma=prisma, idf=idf)
 
 
 def prisma_counts(snapshot: Snapshot, decisions: list[ScreeningDecision]) -> dict:

@@ -37,7 +37,7 @@ def _claims_for(question: Question, result: ScreeningResult) -> list[Claim]:
             claims.extend(extract_claims(rec, max_claims=MAX_CLAIMS_PER_RECORD))
     for cc in question.claims:
         claims.append(curated_claim(cc.text, tuple(cc.cites)))
-    idf = idf_weights(list(result.records))
+    idf = result.idf or idf_weights(list(result.records))
     out = []
     for claim in claims:
         terms = set(content_terms(claim.text))

@@ -289,7 +289,7 @@ def tokens(text: str) -> list[str]:
     Hyphens and other punctuation split tokens (``top-1`` → ``top``, ``1``); a digit run
     stays inside its word (``qwen2.5``, ``gpt``, ``4o``). ``\\%`` counts as ``%``.
     """
-    return [m.group(0).lower() for m in _TOKEN.finditer(text.replace("\\%", "%"))]
+    return [t.lower() for t in _TOKEN.findall(text.replace("\\%", "%"))]
 
 
 @functools.lru_cache(maxsize=65536)

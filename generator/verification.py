@@ -60,7 +60,7 @@ import bm25s
 import numpy as np
 
 from generator import text as T
-from generator.extraction import cue_score
+from generator.extraction import has_finding_cue
 from generator.models import (
     CONTESTED,
     CONTRADICTED,
@@ -207,7 +207,7 @@ def _features(sentence: str) -> _Features:
         units=tuple(T.direction_phrases(sentence)),
         entities=tuple(T.entity_tokens(sentence)),
         hedged=T.is_hedged(sentence),
-        finding=cue_score(sentence) > 0,
+        finding=has_finding_cue(sentence),
         heading=bool(_HEADING.match(sentence.lstrip())),
         names=tuple(T.names(sentence)),
         self_ref=T.self_reference(sentence),
@@ -278,7 +278,7 @@ class PairScore:
     ``"conflict"`` (a claim quantity has a different value of the same unit here) or
     ``"missing"``. ``negation``, ``direction``, ``substitution``: contradiction cues (see
     the module docstring). ``hedged``: the sentence is hedged and the claim is not.
-    ``finding``: the sentence reports a result (:func:`generator.extraction.cue_score`);
+    ``finding``: the sentence reports a result (:func:`generator.extraction.has_finding_cue`);
     ``heading``: it opens with a structured-abstract heading (OBJECTIVE, METHODS, …).
     ``matched``: how many distinct core stems (content stems that are not research
     boilerplate, :data:`generator.text.DISCOURSE_STEMS`) claim and sentence share, plus

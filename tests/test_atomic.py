@@ -143,7 +143,10 @@ def child_env() -> dict[str, str]:
 
 
 def child_command(root: Path, point: str, sig: str) -> list[str]:
-    return [sys.executable, "-c", RUNNER, point, sig, "--root", str(root), "build", "--offline", *library_args()]
+    # The synthesis hook is in this process; with workers it may compute nothing itself.
+    jobs = ["--jobs", "1"] if point == "synthesis" else []
+    return [sys.executable, "-c", RUNNER, point, sig, "--root", str(root), "build", "--offline", *jobs,
+            *library_args()]
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from generator.extraction import (
     cue_score,
     curated_claim,
     extract_claims,
+    has_finding_cue,
     is_complete_sentence,
 )
 from generator.models import Record
@@ -84,6 +85,16 @@ def test_ver08_no_truncated_claims_on_200_real_abstracts(arxiv_records):
     assert n_claims >= 300
     with_claims = sum(1 for r in arxiv_records if extract_claims(r))
     assert with_claims >= 160  # 166 at the time of writing; the rest are surveys, calls, demos
+
+
+def test_has_finding_cue_is_a_positive_cue_score(arxiv_records):
+    # The verifier asks only whether a sentence reports a finding; the shortcut must agree
+    # with the score on every sentence of 200 real abstracts.
+    sentences = [r.abstract[s:e] for r in arxiv_records for s, e in T.sentence_spans(r.abstract)]
+    assert len(sentences) > 1000
+    flags = [has_finding_cue(s) for s in sentences]
+    assert flags == [cue_score(s) > 0 for s in sentences]
+    assert 0 < sum(flags) < len(flags)
 
 
 def test_claims_are_in_sentence_order_and_capped(arxiv_records):

@@ -1,5 +1,5 @@
 """Claim sets computed in parallel are the claim sets computed serially
-(generator/pipeline.py: ``synthesise_all``, ``Options.jobs``, ``--jobs``); benchmark
+(generator/parallel.py: ``Synthesiser``, ``synthesise_all``; ``Options.jobs``, ``--jobs``); benchmark
 results in ``content/performance.json`` become the site's Performance page.
 
 Data: the repository's three example questions, retrieved from a small library of real
@@ -16,12 +16,14 @@ import json
 import os
 import re
 import shutil
+import signal
+import time
 from pathlib import Path
 
 import pytest
 
 from conftest import PROJECT_ROOT, shared_path
-from generator import cache, cli, pipeline, snapshots
+from generator import cache, cli, parallel, pipeline, render, snapshots
 from generator.providers.library import Library
 from generator.questions import load_questions
 
@@ -76,7 +78,7 @@ def work(library_files) -> list:
 
 @pytest.fixture(scope="module")
 def serial(work) -> dict[int, dict]:
-    return {i: data for i, data, failure in pipeline.synthesise_all(work, jobs=1) if failure is None}
+    return {i: data for i, (data, failure, _) in parallel.synthesise_all(work, jobs=1) if failure is None}
 
 
 def test_serial_path_computes_in_question_order(work, serial):
@@ -86,7 +88,7 @@ def test_serial_path_computes_in_question_order(work, serial):
 
 
 def test_two_processes_give_the_same_claim_sets(work, serial):
-    results = list(pipeline.synthesise_all(work, jobs=2))
+    results = [(i, data, failure) for i, (data, failure, _) in parallel.synthesise_all(work, jobs=2)]
     assert sorted(i for i, _, _ in results) == [0, 1, 2]
     assert [failure for _, _, failure in results] == [None, None, None]
     for i, data, _ in results:
@@ -95,9 +97,49 @@ def test_two_processes_give_the_same_claim_sets(work, serial):
         assert [c["verdict"] for c in data["claims"]] == [c["verdict"] for c in serial[i]["claims"]]
 
 
+def test_pages_rendered_beside_the_claim_set_are_the_pages_rendered_here(work, serial):
+    got = {i: computed for i, computed in parallel.synthesise_all(work, jobs=2, site_name="Syntheses <&>")}
+    env = render.environment()
+    for i, (data, failure, files) in got.items():
+        assert failure is None and data == serial[i]
+        assert files == render.question_files(serial[i], env, site_name="Syntheses <&>")
+        assert f"questions/{data['slug']}.md" in files
+
+
+def test_items_added_while_others_are_computed_give_the_serial_claim_sets(work, serial):
+    # As a build does: the first items are being computed while later ones are still
+    # being retrieved (here: a pause before each add).
+    with parallel.Synthesiser(2, len(work)) as synth:
+        for i, (question, snap) in enumerate(work):
+            synth.add(i, question, snap)
+            time.sleep(0.3)
+        got = {i: data for i, (data, _, _) in synth.results()}
+        with pytest.raises(RuntimeError, match="after results"):
+            synth.add(9, *work[0])
+    assert got == serial
+
+
+def test_a_worker_stopped_mid_build_costs_only_time(work, serial):
+    # SIGTERM to a worker (as `kill` or an OOM killer's first step would send): what it
+    # held is computed in this process, and every claim set is still the serial one.
+    items = work * 4
+    with parallel.Synthesiser(2, len(items)) as synth:
+        for i, (question, snap) in enumerate(items):
+            synth.add(i, question, snap)
+        deadline = time.monotonic() + 30
+        while not synth._pool._processes and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(1.0)  # warm-up done, items under way
+        (pid,) = list(synth._pool._processes)
+        os.kill(pid, signal.SIGTERM)
+        got = {i: data for i, (data, failure, _) in synth.results()}
+    assert sorted(got) == list(range(len(items)))
+    assert all(got[i] == serial[i % 3] for i in got)
+
+
 def test_order_of_the_work_does_not_change_a_claim_set(work, serial):
     reordered = list(reversed(work))
-    got = {2 - i: data for i, data, _ in pipeline.synthesise_all(reordered, jobs=2)}
+    got = {2 - i: data for i, (data, _, _) in parallel.synthesise_all(reordered, jobs=2)}
     assert got == serial
 
 
@@ -108,7 +150,7 @@ def test_a_failing_item_is_reported_and_the_others_are_built(work, serial):
     records = list(snap.records)
     records[0] = dataclasses.replace(records[0], abstract=records[0].abstract.split(". "))
     broken = [(question, dataclasses.replace(snap, records=tuple(records))), work[1], work[2]]
-    results = {i: (data, failure) for i, data, failure in pipeline.synthesise_all(broken, jobs=2)}
+    results = {i: (data, failure) for i, (data, failure, _) in parallel.synthesise_all(broken, jobs=2)}
     # Which step trips over the list first (a cache keyed by the text, a string method)
     # does not matter; that the failure is this question's, with its exception, does.
     assert results[0][0] is None
@@ -155,12 +197,12 @@ def test_unusable_benchmark_results_leave_the_page_out_with_a_warning(tmp_path):
 
 
 def test_processes_is_bounded_by_jobs_and_items():
-    assert pipeline.processes(2, 50) == 2
-    assert pipeline.processes(8, 3) == 3
-    assert pipeline.processes(1, 50) == 1
-    assert pipeline.processes(None, 1) == 1
-    assert pipeline.processes(None, 1000) == pipeline.usable_cpus()
-    assert pipeline.usable_cpus() <= (os.cpu_count() or 1)
+    assert parallel.processes(2, 50) == 2
+    assert parallel.processes(8, 3) == 3
+    assert parallel.processes(1, 50) == 1
+    assert parallel.processes(None, 1) == 1
+    assert parallel.processes(None, 1000) == parallel.usable_cpus()
+    assert parallel.usable_cpus() <= (os.cpu_count() or 1)
 
 
 def test_cli_passes_jobs_and_rejects_zero(tmp_path, monkeypatch, capsys):
