@@ -67,10 +67,10 @@ QUERIES = (
 _NEW_STYLE = re.compile(r"^\d{4}\.\d{4,5}$")
 
 COLUMNS = ["corpus", "records", "read (s)", "index (s)", "query mean (ms)", "query p50 (ms)",
-           "query p95 (ms)", "query max (ms)", "20 fused (ms)", "peak RSS (MB)"]
+           "query p95 (ms)", "query max (ms)", "20 fused (ms)", "peak RSS (MiB)"]
 
 
-def _peak_mb() -> float:
+def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
@@ -135,7 +135,7 @@ def child(path: Path, repeat: int) -> dict:
     return {"records": len(library), "duplicates": duplicates, "read_s": read_s, "index_s": index_s,
             "mean_ms": statistics.mean(latencies), "p50_ms": statistics.median(latencies),
             "p95_ms": latencies[min(len(latencies) - 1, round(0.95 * (len(latencies) - 1)))],
-            "max_ms": latencies[-1], "fused_ms": fused_ms, "peak_mb": _peak_mb(),
+            "max_ms": latencies[-1], "fused_ms": fused_ms, "peak_mib": _peak_mib(),
             "queries": len(latencies)}
 
 
@@ -150,7 +150,7 @@ def measure(path: Path, repeat: int) -> dict:
 def row(name: str, m: dict) -> list[str]:
     return [name, f"{m['records']:,}", f"{m['read_s']:.1f}", f"{m['index_s']:.1f}", f"{m['mean_ms']:.1f}",
             f"{m['p50_ms']:.1f}", f"{m['p95_ms']:.1f}", f"{m['max_ms']:.1f}", f"{m['fused_ms']:.0f}",
-            f"{m['peak_mb']:.0f}"]
+            f"{m['peak_mib']:.0f}"]
 
 
 def print_table(columns: list[str], rows: list[list[str]]) -> None:

@@ -71,7 +71,7 @@ def throughput(shared: Path, records: int) -> dict[str, float]:
         "seconds": round(seconds, 2),
         "sentence_pairs_per_s": round(sentences / seconds, 1),
         "record_pairs_per_s": round(len(work) / seconds, 2),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "model_mb": round((neural.MODEL_DIR / neural.MODEL_FILE).stat().st_size / 1e6, 1),
         "model_version": neural.MODEL_VERSION,
     }

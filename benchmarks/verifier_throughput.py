@@ -80,7 +80,7 @@ def load_corpus(path: Path) -> list[Record]:
     return out
 
 
-def peak_rss_mb() -> float:
+def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
 
 
@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> None:
     retriever.index([T.stems(r.title + " " + (r.abstract or "")) or [""] for r in corpus],
                     show_progress=False)
     print(f"corpus {len(corpus)} records loaded and indexed in {time.perf_counter() - t0:.1f}s; "
-          f"peak RSS {peak_rss_mb():.0f} MB")
+          f"peak RSS {peak_rss_mib():.0f} MiB")
 
     pairs: list[tuple[str, str]] = []
 
@@ -187,7 +187,7 @@ def main(argv: list[str] | None = None) -> None:
     n = totals["pairs"]
     print(f"total: {totals['claims']} claims, {n} judged pairs, extraction+verification "
           f"{totals['extract'] + totals['verify']:.1f}s on one core = "
-          f"{n / (totals['extract'] + totals['verify']):.0f} pairs/s; peak RSS {peak_rss_mb():.0f} MB")
+          f"{n / (totals['extract'] + totals['verify']):.0f} pairs/s; peak RSS {peak_rss_mib():.0f} MiB")
 
     floor_distinct, floor_pairs, distinct = lexical_floor(pairs)
     verify_s = totals["verify"]
@@ -213,7 +213,7 @@ def main(argv: list[str] | None = None) -> None:
             "columns": COLUMNS, "rows": rows, "neural": neural if isinstance(neural, str) else "timed",
             "neural_pairs_s": float(neural[0][3]) if isinstance(neural, list) else None,
             "pairs": n, "claims": totals["claims"], "extract_s": totals["extract"], "verify_s": verify_s,
-            "floor_pairs_s": floor_pairs, "floor_distinct_s": floor_distinct, "peak_mb": peak_rss_mb(),
+            "floor_pairs_s": floor_pairs, "floor_distinct_s": floor_distinct, "peak_mib": peak_rss_mib(),
         }, indent=1) + "\n")
 
 

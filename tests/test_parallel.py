@@ -43,7 +43,7 @@ PERFORMANCE = {
                 "met": True}],
     "tables": [{"title": "Library search", "command": "python benchmarks/library_search.py --scale 10",
                 "date": "2026-11-30T01:47:14+00:00", "seconds": 93.2,
-                "columns": ["corpus", "records", "read (s)", "peak RSS (MB)"],
+                "columns": ["corpus", "records", "read (s)", "peak RSS (MiB)"],
                 "rows": [["arxiv-cscl-2025-2026.jsonl.gz", "25,065", "1.5", "231"],
                          ["arxiv-cscl-2025-2026.jsonl.gz ×10 (fresh ids)", "250,650", "15.1", "1673"]],
                 "notes": ["One child process per corpus."]}],
