@@ -160,7 +160,10 @@ class _Sources:
             self._network[name] = network_provider(name, self._client, settings)
         return self._network[name]
 
-    def for_question(self, question: Question) -> list:
+    def for_question(self, question: Question, *, has_snapshot: bool = False) -> list:
+        """The providers to retrieve ``question`` from; raises :class:`RetrievalError` when
+        there is none (``has_snapshot``: a refresh, whose message then says the snapshot
+        is kept)."""
         providers = []
         if not self.options.offline:
             providers += [self.network(n) for n in question.providers if n in NETWORK_PROVIDERS]
@@ -169,8 +172,9 @@ class _Sources:
         elif LIBRARY in question.providers:
             log.warning("%s lists the 'library' provider but no --library PATH was given", question.slug)
         if not providers:
+            what = "the snapshot is kept; no provider" if has_snapshot else "no snapshot and no provider"
             raise RetrievalError(
-                f"{question.path}: no snapshot and no provider to retrieve from "
+                f"{question.path}: {what} to retrieve from "
                 f"({'--offline given' if self.options.offline else 'no providers'}) — "
                 f"pass --library PATH with a local corpus, or run once with network access")
         return providers
@@ -266,7 +270,7 @@ def _refresh_one(question: Question, sources: _Sources, options: Options) -> Sna
     """
     path = snapshots.snapshot_path(options.snapshots_dir, question.slug)
     old = snapshots.read(path) if path.exists() else None
-    providers = sources.for_question(question)
+    providers = sources.for_question(question, has_snapshot=old is not None)
     library = sources.library()
     if old is not None and library is not None and library.warnings:
         raise RetrievalError(

@@ -64,3 +64,13 @@ def test_strict_fails_on_a_snapshot_made_with_other_search_settings(tmp_path):
     assert not (tmp_path / "site").exists()
     assert cli.main(["--root", str(tmp_path), "build", "--offline"]) == 0  # a warning only
     assert snap.read_bytes() == before
+
+
+def test_a_refresh_with_no_provider_says_the_snapshot_is_kept(tmp_path, capsys):
+    snap, before = _project(tmp_path)
+    capsys.readouterr()
+    assert cli.main(["--root", str(tmp_path), "refresh", "--offline"]) == 1
+    err = capsys.readouterr().err
+    assert "the snapshot is kept; no provider to retrieve from (--offline given)" in err
+    assert "no snapshot" not in err
+    assert snap.read_bytes() == before
