@@ -337,8 +337,9 @@ def synthesise_all(work: Iterable[tuple[Question, Snapshot]], *, jobs: int | Non
 
 def _warm_up(site_name: str | None) -> None:
     """What a worker loads before its first item, while the build still reads and
-    retrieves: the neural verifier (about 0.2 s) and the page template."""
-    from generator import verification
+    retrieves: the synthesis modules, the neural verifier (about 0.2 s) and the page
+    template."""
+    from generator import synthesis, verification  # noqa: F401  (imported for compute_one)
 
     verification.neural_judge()
     if site_name is not None:
@@ -347,10 +348,10 @@ def _warm_up(site_name: str | None) -> None:
 
 def _mp_context() -> multiprocessing.context.BaseContext:
     if "forkserver" in multiprocessing.get_all_start_methods():
-        ctx = multiprocessing.get_context("forkserver")
-        # Imported once in the server, so each worker starts with them already loaded.
-        ctx.set_forkserver_preload(["generator.synthesis", "generator.render"])
-        return ctx
+        # No preload: the server would import the heavy modules before it ignores SIGINT,
+        # so a Ctrl-C in that second printed its traceback; each worker imports them in
+        # _warm_up instead, while the build loads the library.
+        return multiprocessing.get_context("forkserver")
     return multiprocessing.get_context("spawn")
 
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -173,10 +174,13 @@ class _Sources:
             log.warning("%s lists the 'library' provider but no --library PATH was given", question.slug)
         if not providers:
             what = "the snapshot is kept; no provider" if has_snapshot else "no snapshot and no provider"
-            raise RetrievalError(
-                f"{question.path}: {what} to retrieve from "
-                f"({'--offline given' if self.options.offline else 'no providers'}) — "
-                f"pass --library PATH with a local corpus, or run once with network access")
+            network = [n for n in question.providers if n in NETWORK_PROVIDERS]
+            if not network:
+                why, remedy = "it lists no network provider", "pass --library PATH with a local corpus"
+            else:
+                why = "--offline given"
+                remedy = "pass --library PATH with a local corpus, or run once with network access"
+            raise RetrievalError(f"{question.path}: {what} to retrieve from ({why}) — {remedy}")
         return providers
 
     def close(self) -> None:
@@ -269,7 +273,12 @@ def _refresh_one(question: Question, sources: _Sources, options: Options) -> Sna
     when the new retrieval found no record while the old snapshot had some.
     """
     path = snapshots.snapshot_path(options.snapshots_dir, question.slug)
-    old = snapshots.read(path) if path.exists() else None
+    try:
+        old = snapshots.read(path) if path.exists() else None
+    except snapshots.SnapshotError as exc:
+        # Unreadable is not good data: retrieving again is the remedy the build suggests.
+        sources.warn(f"{_shown(str(exc), options)} — it is replaced by the new retrieval")
+        old = None
     providers = sources.for_question(question, has_snapshot=old is not None)
     library = sources.library()
     if old is not None and library is not None and library.warnings:
@@ -467,7 +476,7 @@ def _read_snapshot(entry: _Entry, options: Options, report: Report) -> bool:
     try:
         found = snapshots.load(snapshots.snapshot_path(options.snapshots_dir, entry.question.slug))
     except snapshots.SnapshotError as exc:
-        entry.failure = str(exc)
+        entry.failure = _shown(str(exc), options)
         _say(options, f"{entry.tag}: failed")
         return True
     finally:
@@ -476,6 +485,12 @@ def _read_snapshot(entry: _Entry, options: Options, report: Report) -> bool:
         return False
     entry.snapshot, entry.snapshot_bytes = found
     return True
+
+
+def _shown(message: str, options: Options) -> str:
+    """``message`` with the project folder left out of its paths: failures are published
+    on the site's index page, which must not show the builder's local folders."""
+    return message.replace(str(options.root.resolve()) + os.sep, "").replace(str(options.root) + os.sep, "")
 
 
 def _retrieve_entry(entry: _Entry, sources: _Sources, options: Options, report: Report) -> None:

@@ -74,3 +74,29 @@ def test_a_refresh_with_no_provider_says_the_snapshot_is_kept(tmp_path, capsys):
     assert "the snapshot is kept; no provider to retrieve from (--offline given)" in err
     assert "no snapshot" not in err
     assert snap.read_bytes() == before
+
+
+def test_refresh_replaces_an_unreadable_snapshot_as_the_build_advises(tmp_path, capsys):
+    snap, before = _project(tmp_path)
+    good = tmp_path / "good.jsonl"
+    snap.write_text("{garbage", encoding="utf-8")
+    assert cli.main(["--root", str(tmp_path), "build", "--offline"]) == 1
+    err = capsys.readouterr().err
+    assert "run 'litsynth refresh'" in err
+    # The failure is published on the index page: without the builder's local folders.
+    index = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    assert "content/snapshots/tax.json" in index and str(tmp_path) not in index
+    assert cli.main(["--root", str(tmp_path), "refresh", "--offline", "--library", str(good)]) == 0
+    assert "it is replaced by the new retrieval" in capsys.readouterr().err
+    assert snap.read_bytes() != b"{garbage"
+    assert cli.main(["--root", str(tmp_path), "build", "--offline"]) == 0
+
+
+def test_a_library_only_question_without_a_library_names_the_remedy(tmp_path, capsys):
+    shutil.copy(PROJECT_ROOT / "mkdocs.yml", tmp_path / "mkdocs.yml")
+    (tmp_path / "content" / "questions").mkdir(parents=True)
+    (tmp_path / "content" / "questions" / "lib.yaml").write_text(QUESTION + "  providers: [library]\n")
+    assert cli.main(["--root", str(tmp_path), "build"]) == 1
+    err = capsys.readouterr().err
+    assert "no snapshot and no provider to retrieve from (it lists no network provider) — pass --library PATH" in err
+    assert "network access" not in err
