@@ -26,7 +26,7 @@ import functools
 import hashlib
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from generator import __version__
@@ -56,6 +56,15 @@ def file_digest(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def hash_sources(h, package: Path, names: Sequence[str]) -> None:
+    """Feed ``name\0<file_digest>\0`` for each source file ``package/name`` into the hash
+    ``h`` (``absent`` for a missing file): how the caches' keys cover the code that
+    decides their content."""
+    for name in names:
+        path = package / name
+        h.update(f"{name}\0{file_digest(path) if path.is_file() else 'absent'}\0".encode())
 
 
 @functools.lru_cache(maxsize=None)

@@ -138,11 +138,11 @@ class Synthesiser:
         self._feeder: threading.Thread | None = None
 
     @property
-    def pending(self) -> int:
+    def added(self) -> int:
         """Items added so far."""
         return len(self._work)
 
-    def processes(self) -> int:
+    def processes_in_use(self) -> int:
         """Processes at work for the items added so far, this one included."""
         return min(self._n, max(1, len(self._work)))
 
@@ -236,9 +236,8 @@ class Synthesiser:
             self._cond.notify_all()
         total = len(self._work)
         if self._pool is None:
+            self._left.clear()  # nothing else takes items: they are computed here, in order
             for i in sorted(self._work):
-                with self._cond:
-                    self._left.remove((-_cost(self._work[i][1]), i))
                 yield i, compute_one(*self._work[i], self._site_name)
             return
         delivered = 0

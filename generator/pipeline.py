@@ -257,10 +257,10 @@ def _stale_warning(question: Question, snap: Snapshot) -> str | None:
     return None
 
 
-def _retrieve(question: Question, sources: _Sources, options: Options) -> Snapshot:
+def _retrieve(question: Question, sources: _Sources, options: Options) -> tuple[Snapshot, str]:
+    """Retrieve ``question`` and write its snapshot: ``(snapshot, the text written)``."""
     snap = retrieve_one(question, sources.for_question(question), now=_now(options))
-    snapshots.write(snapshots.snapshot_path(options.snapshots_dir, question.slug), snap)
-    return snap
+    return snap, snapshots.write(snapshots.snapshot_path(options.snapshots_dir, question.slug), snap)
 
 
 def _refresh_one(question: Question, sources: _Sources, options: Options) -> Snapshot:
@@ -401,11 +401,13 @@ def _syntheses(questions: list[Question], options: Options, report: Report, stor
     rendered: dict[str, dict[str, str]] = {}
     # Snapshots on disk first: which claim sets must be computed is then known before the
     # library is loaded, and workers start (and warm up) while it loads.
-    missing = [i for i, entry in enumerate(entries)
-               if not _read_snapshot(entry, options, report) and entry.failure is None]
+    missing: list[int] = []
     for i, entry in enumerate(entries):
-        if entry.snapshot is not None:
-            _look_up(entry, options, report, store)
+        if _read_snapshot(entry, options, report):
+            if entry.snapshot is not None:
+                _look_up(entry, options, report, store)
+        else:
+            missing.append(i)
     known = [i for i, e in enumerate(entries) if e.snapshot is not None and e.data is None]
     with parallel.Synthesiser(options.jobs, len(known) + len(missing), site_name=site_name) as synth:
         # Workers start now, so that they are warm when the first snapshot is retrieved
@@ -430,8 +432,8 @@ def _syntheses(questions: list[Question], options: Options, report: Report, stor
         del sources  # the library (hundreds of MB for a large corpus) is not needed any more
 
         started = time.perf_counter()
-        if synth.pending:
-            _say(options, f"synthesising {synth.pending} claim set(s) in {synth.processes()} process(es)")
+        if synth.added:
+            _say(options, f"synthesising {synth.added} claim set(s) in {synth.processes_in_use()} process(es)")
         for i, (data, failure, files) in synth.results():
             entry = entries[i]
             entry.data, entry.failure, entry.computed = data, failure, True
@@ -499,8 +501,8 @@ def _retrieve_entry(entry: _Entry, sources: _Sources, options: Options, report: 
     t = time.perf_counter()
     try:
         _say(options, f"{entry.tag}: retrieving")
-        snap = _retrieve(q, sources, options)
-        entry.snapshot, entry.snapshot_bytes = snap, snapshots.dumps(snap).encode("utf-8")
+        snap, text = _retrieve(q, sources, options)
+        entry.snapshot, entry.snapshot_bytes = snap, text.encode("utf-8")
         report.retrieved.append(q.slug)
     except (RetrievalError, snapshots.SnapshotError) as exc:
         entry.failure = str(exc)
@@ -599,12 +601,14 @@ def _question_files(syntheses: list[dict], site_name: str, options: Options,
         key = render.question_key(data, site_name=site_name)
         files = rendered.get(slug)
         if files is None and not options.force:
-            files = pages.get(slug, key)
-        if files is None or slug in rendered:
-            if files is None:
-                env = env or render.environment()
-                files = render.question_files(data, env, site_name=site_name)
-            pages.put(slug, key, files)
+            cached = pages.get(slug, key)
+            if cached is not None:
+                out[slug] = cached
+                continue
+        if files is None:
+            env = env or render.environment()
+            files = render.question_files(data, env, site_name=site_name)
+        pages.put(slug, key, files)
         out[slug] = files
     return out
 
@@ -622,9 +626,9 @@ def _verifier_facts(options: Options, report: Report, syntheses: list[dict]) -> 
     record becomes a warning and is left out."""
     from generator import evaluate, verification
 
-    recorded = [d.get("build", {}).get("verifier", {}) for d in syntheses]
-    if recorded and recorded[0].get("method") and recorded[0].get("version"):
-        method, version = str(recorded[0]["method"]), str(recorded[0]["version"])
+    recorded = syntheses[0].get("build", {}).get("verifier", {}) if syntheses else {}
+    if recorded.get("method") and recorded.get("version"):
+        method, version = str(recorded["method"]), str(recorded["version"])
     else:
         method, version = verification.active_method()
     runs = []

@@ -39,7 +39,7 @@ import jinja2
 import markupsafe
 
 from generator import bibliography, structured_data, svg
-from generator.cache import file_digest
+from generator.cache import file_digest, hash_sources
 from generator.display import clean, person_name, record_links
 from generator.models import CONTRADICTS, SUPPORTS, VERDICTS
 
@@ -391,8 +391,7 @@ def render_digest(templates: Path = TEMPLATES) -> str:
     """SHA-256 hex digest of :data:`RENDER_MODULES` and every file under ``templates``."""
     h = hashlib.sha256()
     package = Path(__file__).resolve().parent
-    for name in RENDER_MODULES:
-        h.update(f"{name}\0{file_digest(package / name)}\0".encode())
+    hash_sources(h, package, RENDER_MODULES)
     for path in sorted(p for p in Path(templates).rglob("*") if p.is_file()):
         h.update(f"templates/{path.relative_to(templates).as_posix()}\0{file_digest(path)}\0".encode())
     return h.hexdigest()

@@ -206,12 +206,11 @@ class IdfTable(dict):
     question terms, the weights :func:`question_coverage` needs (computed once per table
     rather than once per record; not to be changed after it is made)."""
 
-    def coverage_weights(self, question: Question) -> tuple[dict[str, float], float]:
-        """:func:`coverage_weights` of ``question`` over this table, kept."""
+    def coverage_weights(self, terms: tuple[str, ...]) -> tuple[dict[str, float], float]:
+        """:func:`coverage_weights` of ``terms`` over this table, kept."""
         memo = self.__dict__.setdefault("_coverage", {})
-        terms = question_terms(question)
         if terms not in memo:
-            memo[terms] = _coverage_weights(terms, self)
+            memo[terms] = coverage_weights(terms, self)
         return memo[terms]
 
 
@@ -225,13 +224,10 @@ def idf_weights(records: list[Record]) -> IdfTable:
     return IdfTable((t, math.log(1 + (n - c + 0.5) / (c + 0.5))) for t, c in df.items())
 
 
-def coverage_weights(question: Question, idf: dict[str, float]) -> tuple[dict[str, float], float]:
-    """``({question term: IDF}, their exactly rounded sum)`` for :func:`question_coverage`;
-    a question term unseen in ``idf`` gets the largest IDF there (it is rarer than any)."""
-    return _coverage_weights(question_terms(question), idf)
-
-
-def _coverage_weights(terms: tuple[str, ...], idf: dict[str, float]) -> tuple[dict[str, float], float]:
+def coverage_weights(terms: tuple[str, ...], idf: dict[str, float]) -> tuple[dict[str, float], float]:
+    """``({term: IDF}, their exactly rounded sum)`` of the question ``terms`` for
+    :func:`question_coverage`; a term unseen in ``idf`` gets the largest IDF there (it is
+    rarer than any)."""
     default = max(idf.values(), default=1.0)
     weights = {t: idf.get(t, default) for t in terms}
     # fsum: exactly rounded, independent of set/dict iteration order (PYTHONHASHSEED).
@@ -241,10 +237,9 @@ def _coverage_weights(terms: tuple[str, ...], idf: dict[str, float]) -> tuple[di
 def question_coverage(question: Question, terms: set[str], idf: dict[str, float]) -> float:
     """IDF-weighted share in [0, 1] of :func:`question_terms` present in ``terms``
     (weights: :func:`coverage_weights`)."""
-    if isinstance(idf, IdfTable):
-        weights, total = idf.coverage_weights(question)
-    else:
-        weights, total = coverage_weights(question, idf)
+    wanted = question_terms(question)
+    weights, total = (idf.coverage_weights(wanted) if isinstance(idf, IdfTable)
+                      else coverage_weights(wanted, idf))
     return math.fsum(w for t, w in weights.items() if t in terms) / total if total else 0.0
 
 

@@ -135,6 +135,9 @@ def remove_temporaries(folder: Path) -> list[Path]:
     return removed
 
 
-def write(path: Path, snapshot: Snapshot) -> None:
-    """Write ``snapshot`` to ``path`` atomically (see module docstring)."""
-    write_atomic(path, dumps(snapshot))
+def write(path: Path, snapshot: Snapshot) -> str:
+    """Write ``snapshot`` to ``path`` atomically (see module docstring); returns the text
+    written (:func:`dumps`)."""
+    text = dumps(snapshot)
+    write_atomic(path, text)
+    return text

@@ -528,7 +528,12 @@ def _off_subject(key_coverage: float, subject_found: bool, names_found: float,
             or bool(th["SUBJECT_REQUIRED"] and not subject_found))
 
 
-_DEFAULT_GATE = {"KEY_MIN": KEY_MIN, "NAMES_MIN": NAMES_MIN, "SUBJECT_REQUIRED": SUBJECT_REQUIRED}
+_DEFAULTS: dict[str, float] = {
+    "SUPPORT_MIN": SUPPORT_MIN, "CONTRADICT_MIN": CONTRADICT_MIN, "CONTRADICT_MARGIN": CONTRADICT_MARGIN,
+    "HEDGE_FACTOR": HEDGE_FACTOR, "NUMBER_BONUS": NUMBER_BONUS, "EVIDENCE_PRIOR": EVIDENCE_PRIOR,
+    "KEY_MIN": KEY_MIN, "MIN_MATCHED": MIN_MATCHED, "NAMES_MIN": NAMES_MIN,
+    "SUBJECT_REQUIRED": SUBJECT_REQUIRED, "SELF_REFERENCE": 1.0}
+"""The thresholds :func:`decide` uses unless told otherwise, by name: the module constants."""
 
 
 def score_document(
@@ -582,11 +587,7 @@ def decide(
     ``NAMES_MIN``, ``SUBJECT_REQUIRED``) — for tuning — and ``SELF_REFERENCE`` (0 lets
     sentences about their own unnamed method count, as in a citation check).
     """
-    th = {"SUPPORT_MIN": SUPPORT_MIN, "CONTRADICT_MIN": CONTRADICT_MIN,
-          "CONTRADICT_MARGIN": CONTRADICT_MARGIN, "HEDGE_FACTOR": HEDGE_FACTOR,
-          "NUMBER_BONUS": NUMBER_BONUS, "EVIDENCE_PRIOR": EVIDENCE_PRIOR,
-          "KEY_MIN": KEY_MIN, "MIN_MATCHED": MIN_MATCHED, "NAMES_MIN": NAMES_MIN,
-          "SUBJECT_REQUIRED": SUBJECT_REQUIRED, "SELF_REFERENCE": 1.0, **(thresholds or {})}
+    th = {**_DEFAULTS, **thresholds} if thresholds else _DEFAULTS
     # A sentence about its own unnamed method ("our approach …") is evidence only when
     # the caller says the claim is about that very paper (a citation check).
     usable = [p.matched >= th["MIN_MATCHED"] and not (p.self_ref and th["SELF_REFERENCE"])
@@ -657,7 +658,7 @@ def judge_text(
     # Most (claim, record) pairs of a build fail this first rule of decide() (98.9% at 50
     # questions): checking it before scoring every sentence cut judging those pairs from
     # 27.8 s to 10.0 s (profiled, one process).
-    if _off_subject(*gate, _DEFAULT_GATE):
+    if _off_subject(*gate, _DEFAULTS):
         return NOT_ENOUGH_INFO, 0.0, []
     doc = _score_document(_features(claim_text), sentences, idf, gate)
     return decide(doc, top_k=top_k, thresholds={"SELF_REFERENCE": 0.0} if citation else None)
@@ -702,11 +703,10 @@ def thresholds(method: str | None = None) -> dict[str, float]:
     ``"lexical"`` or ``"hybrid"``; ``None`` means the verifier :func:`judge` uses in this
     process (which loads the model to find out). The Method page and
     ``litsynth eval scifact --out`` state them."""
-    out = {"SUPPORT_MIN": SUPPORT_MIN, "CONTRADICT_MIN": CONTRADICT_MIN,
-           "CONTRADICT_MARGIN": CONTRADICT_MARGIN, "HEDGE_FACTOR": HEDGE_FACTOR,
-           "HEDGED_SUPPORT_MAX": HEDGED_SUPPORT_MAX, "KEY_MIN": KEY_MIN,
-           "MIN_MATCHED": float(MIN_MATCHED), "NAMES_MIN": NAMES_MIN,
-           "RATIONALE_PRIOR": RATIONALE_PRIOR}
+    values = {**_DEFAULTS, "HEDGED_SUPPORT_MAX": HEDGED_SUPPORT_MAX, "RATIONALE_PRIOR": RATIONALE_PRIOR}
+    out = {name: float(values[name]) for name in (
+        "SUPPORT_MIN", "CONTRADICT_MIN", "CONTRADICT_MARGIN", "HEDGE_FACTOR", "HEDGED_SUPPORT_MAX", "KEY_MIN",
+        "MIN_MATCHED", "NAMES_MIN", "RATIONALE_PRIOR")}
     if method is None:
         method = active_method()[0]
     if method == HYBRID_METHOD:
@@ -1059,7 +1059,7 @@ def verify(
                 # judge() would say NOT ENOUGH INFO at its first rule; most candidates end
                 # there (98.9% at 50 questions), so they are only counted, not judged.
                 gate = _document_gate(subject, _sentences_of(with_text[i].abstract or ""), idf, keys)
-                if _off_subject(*gate, _DEFAULT_GATE):
+                if _off_subject(*gate, _DEFAULTS):
                     unjudged += 1
                     continue
                 claim_judgements.append(judge(claim, with_text[i], idf=idf))

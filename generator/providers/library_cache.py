@@ -36,7 +36,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from generator import __version__
-from generator.cache import file_digest
+from generator.cache import file_digest, hash_sources
 from generator.models import Record
 
 __all__ = ["FORMAT", "CODE_MODULES", "cache_key", "load", "save"]
@@ -66,9 +66,7 @@ def cache_key(paths: Sequence[Path | str]) -> str:
 
     h = hashlib.sha256()
     h.update(f"format {FORMAT}\0litsynth {__version__}\0bm25s {bm25s.__version__}\0".encode())
-    for name in CODE_MODULES:
-        path = PACKAGE / name
-        h.update(f"{name}\0{file_digest(path) if path.is_file() else 'absent'}\0".encode())
+    hash_sources(h, PACKAGE, CODE_MODULES)
     for raw in paths:
         path = Path(raw)
         h.update(f"file {path.name}\0{file_digest(path)}\0".encode())
