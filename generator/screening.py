@@ -114,7 +114,7 @@ def content_terms(text: str) -> list[str]:
 # 3.0 s (profiled, one process).
 @functools.lru_cache(maxsize=16384)
 def _content_terms(text: str) -> tuple[str, ...]:
-    return tuple(stem(t) for t in tokens(text) if t not in STOPWORDS)
+    return tuple(map(stem, [t for t in tokens(text) if t not in STOPWORDS]))
 
 
 def record_terms(record: Record) -> set[str]:

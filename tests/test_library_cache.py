@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import numpy as np
 import pytest
 
 from conftest import shared_path
+from generator.errors import CorpusError
 from generator.providers import library_cache
 from generator.providers.library import Library
 
@@ -48,7 +50,7 @@ def saved(fresh, paths, tmp_path) -> Path:
 def test_the_saved_copy_is_the_library(fresh, paths, saved):
     copy = library_cache.load(paths, saved)
     assert copy is not None
-    assert copy.records == fresh.records and len(copy) == 25_065 + 12 - 3
+    assert tuple(copy.records) == fresh.records and len(copy) == 25_065 + 12 - 3
     assert copy.warnings == fresh.warnings and len(fresh.warnings) == 3
     for queries in QUERIES:
         assert [r.id for r in copy.search(queries, 2025, 60)] == [r.id for r in fresh.search(queries, 2025, 60)]
@@ -72,7 +74,7 @@ def test_another_file_or_order_is_another_key(paths, saved, tmp_path):
 
 @pytest.mark.parametrize("damage", ["truncated records", "bad meta", "missing index", "other format",
                                     "other records, same count", "extra file", "meta not an object",
-                                    "record of the wrong shape", "warnings not a list"])
+                                    "warnings not a list", "catalogue out of range"])
 def test_a_damaged_copy_is_ignored_not_trusted(paths, saved, damage):
     (where,) = list(saved.iterdir())
     if damage == "truncated records":
@@ -92,24 +94,49 @@ def test_a_damaged_copy_is_ignored_not_trusted(paths, saved, damage):
         (where / "stray.npy").write_bytes(b"")
     elif damage == "meta not an object":
         (where / "meta.json").write_text("[1, 2]", encoding="utf-8")
-    elif damage in ("record of the wrong shape", "warnings not a list"):
+    elif damage in ("warnings not a list", "catalogue out of range"):
         # Edited consistently (checksums updated), as only a deliberate edit could be.
         meta = json.loads((where / "meta.json").read_text(encoding="utf-8"))
         if damage == "warnings not a list":
             meta["warnings"] = "abc"
         else:
-            lines = (where / "records.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
-            first = json.loads(lines[0])
-            first["ids"] = [1]
-            lines[0] = json.dumps(first) + "\n"
-            (where / "records.jsonl").write_text("".join(lines), encoding="utf-8")
-            meta["sha256"]["records.jsonl"] = library_cache.file_digest(where / "records.jsonl")
+            catalogue = json.loads((where / "catalogue.json").read_text(encoding="utf-8"))
+            catalogue["arxiv:2505.09388"] = meta["records"]
+            (where / "catalogue.json").write_text(json.dumps(catalogue), encoding="utf-8")
+            meta["sha256"]["catalogue.json"] = library_cache.file_digest(where / "catalogue.json")
         (where / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
     else:
         meta = json.loads((where / "meta.json").read_text(encoding="utf-8"))
         meta["format"] = library_cache.FORMAT + 1
         (where / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
     assert library_cache.load(paths, saved) is None
+
+
+def test_a_record_edited_out_of_shape_is_reported_when_read(paths, saved):
+    # Checksums updated too: only a deliberate edit does this. Records are parsed when first
+    # read, so the copy loads; reading that record names the line and the folder to delete.
+    (where,) = list(saved.iterdir())
+    lines = (where / "records.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
+    second = json.loads(lines[1])
+    second["ids"] = [1]
+    lines[1] = json.dumps(second) + "\n"
+    (where / "records.jsonl").write_text("".join(lines), encoding="utf-8")
+    meta = json.loads((where / "meta.json").read_text(encoding="utf-8"))
+    meta["sha256"]["records.jsonl"] = library_cache.file_digest(where / "records.jsonl")
+    (where / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    copy = library_cache.load(paths, saved)
+    assert copy is not None and copy.records[0].id == json.loads(lines[0])["id"]
+    with pytest.raises(CorpusError, match=rf"records\.jsonl:2: the saved library index holds no record here .*"
+                                          rf"delete {re.escape(str(where))} and build again"):
+        copy.records[1]
+
+
+def test_records_are_parsed_only_when_read(fresh, paths, saved):
+    copy = library_cache.load(paths, saved)
+    hits = copy.search(QUERIES[0], 2025, 60)
+    parsed = sum(r is not None for r in copy.records._parsed)
+    assert len(hits) == 60 and parsed == 60
+    assert copy.records[-1] == fresh.records[-1] and copy.records[5:8] == list(fresh.records[5:8])
 
 
 def test_saving_keeps_only_the_latest_copy(fresh, paths, saved, tmp_path):

@@ -343,3 +343,63 @@ def test_stem_set_equals_the_stems_of_analyse(corpus):
     assert T.stem_set("A model beats Method A.") == {"model", "beat", "method", "a"}
     assert T.stem_set("We trained 7 models on 45% of it.") == {"train", "model"}  # numbers are quantities
     assert checked > 900
+
+
+# --------------------------------------------------------------------------- caseless patterns
+
+
+def test_only_four_characters_fold_differently_from_str_lower():
+    # The premise of generator/caseless.py, checked over every code point: re.IGNORECASE
+    # matches only these four non-ASCII characters to an ASCII letter; every other
+    # character lowers to one character of the same \w, \d and \s classes.
+    import sys
+
+    from generator.caseless import FOLD_EXCEPTIONS
+
+    letter = re.compile("[a-z]", re.I)
+    word, digit, space = re.compile(r"\w"), re.compile(r"\d"), re.compile(r"\s")
+    odd, differs = {}, []
+    for cp in range(128, sys.maxunicode + 1):
+        c = chr(cp)
+        low = c.lower()
+        if letter.fullmatch(c):
+            odd[c] = next(x for x in "abcdefghijklmnopqrstuvwxyz" if re.fullmatch(x, c, re.I))
+        elif len(low) != 1 or any(bool(p.match(c)) != bool(p.match(low)) for p in (word, digit, space)):
+            differs.append(hex(cp))
+    assert odd == FOLD_EXCEPTIONS
+    assert differs == []
+
+
+def test_caseless_patterns_match_as_ignorecase_does(corpus):
+    from generator import extraction
+    from generator.caseless import Caseless, FOLD_EXCEPTIONS
+
+    patterns = [v for v in (*vars(extraction).values(), T._HEDGE, T._NUMBER_WORD) if isinstance(v, Caseless)]
+    assert len(patterns) >= 9
+    first, _ = corpus
+    sentences = [s for rec in first for s in T.sentences(rec["abstract"])]
+    odd = "".join(FOLD_EXCEPTIONS)
+    # The characters that fold differently, and other non-ASCII text, in words the patterns look for.
+    sentences += ["Results ſhow that X ıs better than Y.", "We observe a \u212aey finding: seven İtems ımproved.",
+                  "ÉTUDES SHOW THAT Ä REDUCES Ö.", "Our ſeven benchmarks", "Ǆ results show", odd * 3]
+    for sentence in sentences:
+        for p in patterns:
+            ignorecase = re.compile(p.compiled.pattern, re.I)
+            assert p.count(sentence) == len(ignorecase.findall(sentence)), (p.compiled.pattern[:40], sentence)
+            assert p.spans(sentence) == [m.span() for m in ignorecase.finditer(sentence)]
+            assert p.search(sentence) == bool(ignorecase.search(sentence))
+    with pytest.raises(ValueError, match="upper-case literal"):
+        Caseless(r"\bWe\b")
+
+
+def test_spelled_numbers_with_characters_that_fold_differently():
+    # "ſeven" matches the number-word pattern case-insensitively; looking its value up
+    # used to raise KeyError ('ſeven' is not 'seven' after str.lower).
+    qs = T.quantities("Over ſeven days, fıve of \u212aeys")
+    assert [(q.value, q.text, q.spelled) for q in qs] == [(7.0, "ſeven", True), (5.0, "fıve", True)]
+
+
+def test_sentence_offsets_survive_collapsed_blanks():
+    text = "  First  one here.\n\n Second\tone   here. \u2003Third one.  "
+    spans = T.sentence_spans(text)
+    assert [text[s:e] for s, e in spans] == ["First  one here.", "Second\tone   here.", "Third one."]

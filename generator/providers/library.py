@@ -63,15 +63,15 @@ def _lean_csc(data: np.ndarray, rows: np.ndarray, cols: np.ndarray, shape: tuple
 class Library:
     """Records from local corpus files, searchable by BM25 and addressable by identity key.
 
-    Attributes: ``name`` (``"library"``), ``records`` (tuple of :class:`Record`, in load
-    order, ids unique), ``warnings`` (list of ``path:line: message`` strings).
+    Attributes: ``name`` (``"library"``), ``records`` (sequence of :class:`Record`, in load
+    order, ids unique: a tuple, or for a saved copy a sequence that parses each record
+    when it is first read), ``warnings`` (list of ``path:line: message`` strings).
     Implements the :class:`generator.providers.Provider` protocol.
     """
 
     name = "library"
 
-    def __init__(self, records: Iterable[Record], warnings: list[str] | None = None,
-                 *, _index: Path | None = None):
+    def __init__(self, records: Iterable[Record], warnings: list[str] | None = None):
         """Index ``records``; a record whose ``id`` was already seen is dropped with a warning.
 
         ``warnings`` are earlier messages (from the readers) to keep in :attr:`warnings`.
@@ -85,27 +85,45 @@ class Library:
                 continue
             seen.add(record.id)
             kept.append(record)
-        self.records: tuple[Record, ...] = tuple(kept)
-        self._by_key: dict[str, Record] = {}
-        for record in self.records:
+        self.records: Sequence[Record] = tuple(kept)
+        self._by_key: dict[str, int] = {}
+        for i, record in enumerate(self.records):
             for key in identity_keys(record):
-                self._by_key.setdefault(key, record)
+                self._by_key.setdefault(key, i)
         # Year 0 marks "unknown": such records pass every `since` filter.
         self._years = np.fromiter((r.year or 0 for r in self.records), dtype=np.int32, count=len(self.records))
         self._tokenizer = None
         self._bm25 = None
         if self.records:
-            if _index is None:
-                self._build_index()
-            else:
-                self._load_index(_index)
+            self._build_index()
 
     @classmethod
-    def from_saved(cls, records: Sequence[Record], warnings: list[str], folder: Path) -> "Library":
-        """A library of ``records`` whose index :meth:`save_index` wrote to ``folder``
-        (see :mod:`generator.providers.library_cache`). Raises ``OSError`` or
-        ``ValueError`` when the saved index is missing, unreadable or not of ``records``."""
-        return cls(records, warnings, _index=Path(folder))
+    def from_saved(cls, records: Sequence[Record], by_key: dict[str, int], years: np.ndarray,
+                   warnings: list[str], folder: Path) -> "Library":
+        """A library of ``records`` (ids unique, in load order) whose index
+        :meth:`save_index` wrote to ``folder`` (see
+        :mod:`generator.providers.library_cache`). ``by_key`` maps every identity key to the
+        position of the first record that has it, ``years`` (shape ``(len(records),)``,
+        int32) holds each record's year or 0 — what :meth:`catalogue` returned when the
+        copy was saved. ``records`` may be any sequence, e.g. one that parses a record when
+        it is first read. Raises ``OSError`` or ``ValueError`` when the saved index is
+        missing, unreadable or not of ``records``."""
+        if len(years) != len(records):
+            raise ValueError(f"{len(years)} years for {len(records)} records")
+        library = cls.__new__(cls)
+        library.warnings = list(warnings)
+        library.records = records
+        library._by_key = by_key
+        library._years = np.asarray(years, dtype=np.int32)
+        library._tokenizer = library._bm25 = None
+        if records:
+            library._load_index(Path(folder))
+        return library
+
+    def catalogue(self) -> tuple[dict[str, int], np.ndarray]:
+        """``(by_key, years)`` as :meth:`from_saved` takes them: identity key → position
+        of its first record, and every record's year (0 when unknown)."""
+        return dict(self._by_key), self._years.copy()
 
     def save_index(self, folder: Path) -> None:
         """Write the BM25 index and the tokenizer vocabulary into ``folder`` (bm25s'
@@ -216,7 +234,7 @@ class Library:
             fused[ranked] += 1.0 / (RRF_K + np.arange(1, len(ranked) + 1))
         hits = np.flatnonzero(fused > 0)
         best = hits[np.argsort(-fused[hits], kind="stable")][:max_records]
-        return [self.records[i] for i in best]
+        return [self.records[i] for i in best.tolist()]
 
     def lookup(self, key: str) -> Record | None:
         """The record with identity key ``key``, or ``None``.
@@ -231,5 +249,5 @@ class Library:
         text = key.strip()
         for candidate in (parse_identifier(text), text):
             if candidate and candidate in self._by_key:
-                return self._by_key[candidate]
+                return self.records[self._by_key[candidate]]
         return None
