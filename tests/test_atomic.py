@@ -39,13 +39,20 @@ NEW_SLUG = "reasoning-budget"
 
 # Runs the CLI with one hook that sends the signal to this very process at a chosen point.
 RUNNER = textwrap.dedent("""
-    import os, signal, subprocess, sys, threading
+    import os, signal, subprocess, sys, threading, time
     point, sig, argv = sys.argv[1], getattr(signal, sys.argv[2]), sys.argv[3:]
+    # A shell that runs the tests in the background hands its children SIGINT ignored;
+    # restore what a foreground process gets, as Ctrl-C in a terminal finds it.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
     def die():
         os.kill(os.getpid(), sig)
         if sig == signal.SIGKILL:
             threading.Event().wait()
+        elif threading.current_thread() is threading.main_thread():
+            # The handler runs at the interpreter's next check, which a hook's return and a
+            # call into C can race past; sleep is interrupted by the signal, so it runs here.
+            time.sleep(30)
 
     from generator import site
     from generator.providers.library import Library
