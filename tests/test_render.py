@@ -491,7 +491,8 @@ def _run_record(version: str, **metrics) -> dict:
     record.update(schema=evaluate.RUN_SCHEMA, generated_at="2026-12-04T15:00:00+00:00",
                   verifier={"method": "hybrid", "version": version, "thresholds": {"SUPPORT_MIN": 0.35}},
                   claims_file="claims_train.jsonl", corpus_file="corpus.jsonl", corpus_docs=5183,
-                  setting="open", claims=809, retrieval_k=3, file="scifact-train-open.json")
+                  setting="open", claims=809, retrieval_k=3, retrieval_ratio=0.9,
+                  file="scifact-train-open.json")
     evaluate.check_run(record)
     return record
 
@@ -509,7 +510,7 @@ def test_method_page_states_thresholds_and_the_measured_numbers():
     row = next(line for line in page.splitlines() if line.startswith("<tr><td>Abstract, label only"))
     assert ">0.423<" in row and ">0.409<" in row  # from the run record, rounded, never typed
     assert "Open setting — 809 claims of claims\\_train\\.jsonl" in page
-    assert "top 3 BM25 abstracts of 5183" in page
+    assert "top 3 BM25 abstracts of 5183 in corpus\\.jsonl (those scoring at least 0.9 × the best)," in page
     assert "In-sample numbers" in page and "Measured with another verifier" not in page
 
     stale = dict(facts, runs=[_run_record("lexical-1")])

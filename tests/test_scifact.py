@@ -290,6 +290,28 @@ def test_open_retrieval_finds_cited_abstracts(train_claims, corpus):
     assert recall > 0.3
 
 
+def test_open_candidates_are_the_near_ties_of_the_best_abstract(train_claims, corpus):
+    claims = train_claims[:200]
+    hits = evaluate.CorpusIndex(corpus).search([c["claim"] for c in claims], k=3)
+    kept = evaluate._candidates(claims, corpus, "open", 3, 0.9)
+    for row, docs in zip(hits, kept):
+        best = row[0][1]
+        assert docs == [d for d, _ in row[: len(docs)]] and docs[0] == row[0][0]
+        assert all(s >= 0.9 * best for _, s in row[: len(docs)])
+        assert all(s < 0.9 * best for _, s in row[len(docs):])
+    assert evaluate._candidates(claims, corpus, "open", 3, 0.0) == [[d for d, _ in row] for row in hits]
+
+    def recall_and_count(rows):
+        found = sum(len(set(c["cited_doc_ids"]) & set(docs)) for c, docs in zip(claims, rows))
+        return found / sum(len(c["cited_doc_ids"]) for c in claims), sum(map(len, rows))
+
+    (r_all, n_all), (r_kept, n_kept) = recall_and_count([[d for d, _ in row] for row in hits]), recall_and_count(kept)
+    print(f"first 200 train claims: top 3 judges {n_all} abstracts (recall of cited {r_all:.3f}), "
+          f"near ties {n_kept} ({r_kept:.3f})")
+    # Most claims' second and third hits score well below the first; the first is most often the cited one.
+    assert n_kept < 0.6 * n_all and r_kept > 0.8 * r_all
+
+
 def test_open_runner_judges_retrieved_abstracts(train_claims, corpus):
     claims = train_claims[:40]
     seen = []
@@ -298,7 +320,7 @@ def test_open_runner_judges_retrieved_abstracts(train_claims, corpus):
         seen.append(claim_text)
         return overlap_judge(claim_text, sentences)
 
-    preds = evaluate.predict(claims, corpus, setting="open", judge=judge, retrieval_k=2)
+    preds = evaluate.predict(claims, corpus, setting="open", judge=judge, retrieval_k=2, retrieval_ratio=0.0)
     assert len(seen) == 80
     assert all(len(p["evidence"]) <= 2 for p in preds)
     got = scifact.score(claims, preds)
@@ -319,7 +341,10 @@ def test_arguments():
     assert (args.setting, args.json, args.limit, args.retrieval_k, args.out) == ("oracle", False, None, 3, None)
     args = _parse(["--claims", "c", "--corpus", "k", "--setting", "open", "--json", "--limit", "5"])
     assert (args.setting, args.json, args.limit) == ("open", True, 5)
-    for bad in (["--setting", "closed"], ["--limit", "0"], ["--limit", "x"]):
+    assert _parse(["--claims", "c", "--corpus", "k"]).retrieval_ratio == evaluate.RETRIEVAL_RATIO
+    assert _parse(["--claims", "c", "--corpus", "k", "--retrieval-ratio", "0"]).retrieval_ratio == 0.0
+    for bad in (["--setting", "closed"], ["--limit", "0"], ["--limit", "x"], ["--retrieval-ratio", "1.5"],
+                ["--retrieval-ratio", "nan"], ["--retrieval-ratio", "-0.1"]):
         with pytest.raises(SystemExit):
             _parse(["--claims", "c", "--corpus", "k", *bad])
     with pytest.raises(SystemExit):
