@@ -125,6 +125,15 @@ def checks(lib: dict, scaling: dict) -> list[dict]:
                     "measured": f"generator {generator:.1f} s, mkdocs {full.get('mkdocs', 0.0):.1f} s "
                                 f"({generator / full['mkdocs']:.1f}×)" if full.get("mkdocs") else "mkdocs did not run",
                     "met": bool(full.get("mkdocs")) and generator <= full["mkdocs"]})
+    forced = results[top].get("forced2")
+    if forced and forced.get("mkdocs"):
+        generator = forced["wall"] - forced["mkdocs"]
+        out.append({"target": f"At {top} questions, generator time at most mkdocs' own time — full build from "
+                              "committed snapshots (what a clean clone builds on push: no library read, every "
+                              "claim set and page computed; --force --jobs 2)",
+                    "measured": f"generator {generator:.1f} s, mkdocs {forced['mkdocs']:.1f} s "
+                                f"({generator / forced['mkdocs']:.1f}×)",
+                    "met": generator <= forced["mkdocs"]})
     changed = results[top].get("changed")
     if changed and changed.get("mkdocs"):
         generator = changed["wall"] - changed["mkdocs"]
@@ -157,18 +166,21 @@ def next_steps(scaling: dict, verifier: dict) -> list[str]:
            f"question): claim extraction {parts['extraction']:.1f} s, verification {parts['verification']:.1f} s, "
            f"screening {parts['screening']:.1f} s."]
     if parts.get("splitting") is not None and parts.get("split_abstracts"):
+        biggest = max(("screening", "extraction", "verification"), key=lambda step: parts[step])
         out.append(
             f"Sentence splitting is no longer the floor: sentencex splits the {parts['split_abstracts']} included "
-            f"abstracts in {parts['splitting']:.1f} s ({1000 * parts['splitting'] / parts['split_abstracts']:.1f} ms "
+            f"abstracts in {parts['splitting']:.2f} s ({1000 * parts['splitting'] / parts['split_abstracts']:.2f} ms "
             f"each). Verification checks {lexical_rate:.0f} (claim, record) pairs/s per core, "
             f"{verifier['verify_s'] / verifier['floor_distinct_s']:.1f}× the time of tokenising every text it reads "
             "once: nearly every pair stops at the document gate, a set test against the record's stems, and "
-            "only the few that pass are judged sentence by sentence. Next in synthesis: extraction's cue "
-            "patterns (large case-insensitive alternations run on every sentence; a test on each sentence's "
-            "word set would skip most of them) and the tokenising that screening, extraction and "
-            "verification each repeat on the same abstracts. Next in the build: the library load, which "
-            "parses every saved record while the workers wait for the first snapshot (only the "
-            "retrieved ones are needed).")
+            f"only the few that pass are judged sentence by sentence. Next in synthesis: its largest step, "
+            f"{biggest} ({parts[biggest]:.1f} s serial), then the tokenising that screening, "
+            "extraction and verification each repeat on the same abstracts. Next in the build: the first "
+            f"build's library read and index ({full.get('library', 0.0):.1f} s), which keeps that build over "
+            "its target: every record is parsed, normalised and tokenised by bm25s on one core while the "
+            "workers have nothing to do yet; tokenising shards of the corpus in the workers and merging "
+            "their vocabularies would put the second core to work. The saved copy makes it a cost per "
+            "corpus change, not per build.")
     saved = r.get("full_saved")
     if saved and saved.get("mkdocs"):
         gen = saved["wall"] - saved["mkdocs"]
