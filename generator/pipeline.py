@@ -268,8 +268,9 @@ def _refresh_one(question: Question, sources: _Sources, options: Options) -> Sna
 
     A refresh is a deliberate replacement of good data, so it refuses (raising
     :class:`RetrievalError`, the old snapshot left byte-identical) when a ``--library``
-    file reported faults (truncated, malformed lines: a build without a snapshot accepts
-    the partial corpus with warnings, a refresh does not swap it in for a complete one), or
+    file reported faults (malformed lines: a build without a snapshot accepts the corpus
+    without them, with warnings; a refresh does not swap it in for a complete one; a
+    truncated file fails both), or
     when the new retrieval found no record while the old snapshot had some.
     """
     path = snapshots.snapshot_path(options.snapshots_dir, question.slug)

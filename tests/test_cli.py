@@ -156,7 +156,7 @@ def test_unknown_library_format_is_one_line_and_nothing_written(project, capsys)
 
 
 def _damaged_gzip(path: Path) -> None:
-    """Real arXiv lines with bad lines among them, gzipped, then cut short."""
+    """Real arXiv lines with bad lines among them, gzipped."""
     with gzip.open(shared_path("corpus", "arxiv-cscl-2025-2026.jsonl.gz"), "rt", encoding="utf-8") as fh:
         real = [next(fh) for _ in range(400)]
     first = json.loads(real[0])
@@ -165,7 +165,7 @@ def _damaged_gzip(path: Path) -> None:
            json.dumps({**first, "id": "2503.00003", "abstract": "x" * 1_000_000}) + "\n"]
     bad += [f'{{"id": "2503.1{i:04d}", oops}}\n' for i in range(20)]
     data = gzip.compress("".join(real[:1] + bad + real[1:]).encode("utf-8"))
-    path.write_bytes(data[: len(data) * 2 // 3])
+    path.write_bytes(data)
 
 
 def test_damaged_corpus_lines_are_warnings_and_the_build_goes_on(project, capsys):
@@ -181,11 +181,26 @@ def test_damaged_corpus_lines_are_warnings_and_the_build_goes_on(project, capsys
     assert any(f"{damaged}:3: line is a JSON list, not an object — skipped" in w for w in warnings)
     assert any(f"{damaged}:4: record has no title — skipped" in w for w in warnings)
     assert any(f"{damaged}:5: abstract of 1,000,000 characters exceeds" in w for w in warnings)
-    (cut,) = [w for w in warnings if "truncated or corrupt" in w]
-    assert re.search(rf"{re.escape(str(damaged))}:\d+: file is truncated or corrupt after line \d+", cut)
-    assert len(warnings) >= 25  # -v shows every one
+    assert len(warnings) >= 24  # -v shows every one
     snap = snapshots.read(project / "content" / "snapshots" / "reasoning-modes-cost.json")
-    assert snap.records  # the readable part of the damaged file and the CSL file were used
+    assert snap.records  # the readable lines of the damaged file and the CSL file were used
+
+
+def test_a_truncated_corpus_fails_the_build_and_writes_no_snapshot(project, capsys):
+    damaged = project / "damaged.jsonl.gz"
+    _damaged_gzip(damaged)
+    damaged.write_bytes(damaged.read_bytes()[: damaged.stat().st_size * 2 // 3])
+    missing = project / "content" / "snapshots" / "reasoning-modes-cost.json"
+    missing.unlink()
+    before = tree(project)
+    code, _, err = run(capsys, project, "build", "--offline", "--library", str(damaged),
+                       "--library", str(shared_path("corpus", "seed-topic.csl.json")))
+    assert code == 1
+    assert re.search(rf"{re.escape(str(damaged))}:\d+: file is truncated or corrupt after line \d+ .*— a search "
+                     r"of the first \d+ lines would miss the rest; download or export the file again", err), err
+    assert not missing.exists() and "Traceback" not in err
+    after = tree(project)
+    assert {k: v for k, v in after.items() if k in before} == before  # nothing built before was touched
 
 
 def test_warnings_beyond_the_cap_are_summarised(capsys):

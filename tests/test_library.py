@@ -211,18 +211,22 @@ def test_malformed_json_line_warns_and_others_load(tmp_path, caplog):
     assert [r.getMessage() for r in caplog.records] == library.warnings
 
 
-def test_truncated_gzip_keeps_partial_records(tmp_path):
+def test_truncated_gzip_is_a_corpus_error_naming_where_it_ends(tmp_path):
     lines = [_arxiv_line(id=f"2401.{i:05d}", title=f"Paper {i}", abstract=f"Abstract {i} " * 40) for i in range(400)]
     whole = gzip.compress(("\n".join(lines) + "\n").encode("utf-8"))
     path = tmp_path / "cut.jsonl.gz"
     path.write_bytes(whole[: len(whole) // 2])
     warnings: list[str] = []
-    records = list(read_arxiv_jsonl(path, warnings.append))
-    assert 0 < len(records) < 400
-    assert [r.id for r in records] == [f"arxiv:2401.{i:05d}" for i in range(len(records))]
-    assert len(warnings) == 1
-    assert warnings[0].startswith(str(path)) and "truncated" in warnings[0]
-    assert f"after line {len(records)}" in warnings[0] or f"after line {len(records) + 1}" in warnings[0]
+    read: list = []
+    with pytest.raises(CorpusError) as info:
+        for record in read_arxiv_jsonl(path, warnings.append):
+            read.append(record)
+    assert 0 < len(read) < 400 and warnings == []
+    message = str(info.value)
+    assert message.startswith(f"{path}:") and "truncated or corrupt" in message and "download" in message
+    assert f"after line {len(read)}" in message or f"after line {len(read) + 1}" in message
+    with pytest.raises(CorpusError):
+        Library.load([path])
 
 
 def test_gzip_unreadable_from_the_start_is_a_corpus_error(tmp_path):

@@ -18,10 +18,12 @@ stored as ``"Family, Given"`` and organisations as ``"{Literal Name}"``
 (:func:`generator.bibliography.split_name` reads both); arXiv's ``authors`` string stays
 ``"Given Family"``.
 
-Problems with single entries (malformed line, no title, oversized abstract, truncated
-gzip after some lines) are reported through a ``warn(message)`` callback and the entry is
-skipped; messages start with ``path:line:`` (or ``path: item N``) so a reader can find
-them. Only problems that make a whole file unusable raise :class:`CorpusError`.
+Problems with single entries (malformed line, no title, oversized abstract) are reported
+through a ``warn(message)`` callback and the entry is skipped; messages start with
+``path:line:`` (or ``path: item N``) so a reader can find them. Problems that make a whole
+file unusable raise :class:`CorpusError`, and so does a file that ends early (a truncated
+or corrupt gzip stream): searching its first part would silently miss every record after
+the cut, and the snapshot written from that search would keep the gap.
 """
 
 from __future__ import annotations
@@ -330,10 +332,10 @@ def read_arxiv_jsonl(path: Path, warn: Warn | None = None) -> Iterator[Record]:
 
     ``path`` ends in ``.jsonl``, ``.jsonl.gz`` or ``.json`` (``.gz`` is decompressed on the
     fly; the file is never held in memory whole). Malformed lines, lines that are not JSON
-    objects or not UTF-8, records without title or valid id: warning, skipped. A gzip
-    stream that is truncated or corrupt after at least one line: warning naming the last
-    line read, the records before it are kept. Raises :class:`CorpusError` when the file
-    cannot be opened or its very first read fails (not gzip, empty gzip member, …).
+    objects or not UTF-8, records without title or valid id: warning, skipped. Raises
+    :class:`CorpusError` when the file cannot be opened, its very first read fails (not
+    gzip, empty gzip member, …) or the stream is truncated or corrupt further on (the
+    message names the line where it ends).
     """
     warn = warn or _log_only
     path = Path(path)
@@ -354,10 +356,10 @@ def read_arxiv_jsonl(path: Path, warn: Warn | None = None) -> Iterator[Record]:
         except (EOFError, zlib.error, gzip.BadGzipFile, OSError) as exc:
             if lineno == 0:
                 raise CorpusError(f"{path}: not a readable {'gzip ' if gz else ''}file: {exc}") from exc
-            warn(
-                f"{path}:{lineno + 1}: file is truncated or corrupt after line {lineno} ({exc}) "
-                f"— kept the records of lines 1–{lineno}"
-            )
+            raise CorpusError(
+                f"{path}:{lineno + 1}: file is truncated or corrupt after line {lineno} ({exc}) — "
+                f"a search of the first {lineno} lines would miss the rest; download or export the file again"
+            ) from exc
 
 
 def _arxiv_line(raw: bytes, path: Path, lineno: int, warn: Warn, retrieved_at: str) -> Record | None:
