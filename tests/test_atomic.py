@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PROJECT_ROOT, shared_path
+from conftest import PROJECT_ROOT, shared_path, copy_example_questions
 from generator import pipeline, site, snapshots
 
 EPOCH = "1790000000"
@@ -130,7 +130,7 @@ def states(tmp_path_factory):
         mp.setenv("SOURCE_DATE_EPOCH", EPOCH)
         a = tmp_path_factory.mktemp("a")
         shutil.copy(PROJECT_ROOT / "mkdocs.yml", a / "mkdocs.yml")
-        shutil.copytree(PROJECT_ROOT / "content" / "questions", a / "content" / "questions")
+        copy_example_questions(a / "content" / "questions")
         opts = dict(libraries=[shared_path("corpus", "seed-topic.csl.json")], offline=True)
         assert pipeline.build(pipeline.Options(root=a, **opts)).failed == {}
         b = tmp_path_factory.mktemp("b")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PROJECT_ROOT, shared_path
+from conftest import PROJECT_ROOT, shared_path, copy_example_questions
 from generator import cli, pipeline, snapshots
 from generator.questions import MAX_BYTES
 
@@ -38,7 +38,7 @@ def built(tmp_path_factory):
         mp.setenv("SOURCE_DATE_EPOCH", EPOCH)
         root = tmp_path_factory.mktemp("built")
         shutil.copy(PROJECT_ROOT / "mkdocs.yml", root / "mkdocs.yml")
-        shutil.copytree(PROJECT_ROOT / "content" / "questions", root / "content" / "questions")
+        copy_example_questions(root / "content" / "questions")
         report = pipeline.build(pipeline.Options(
             root=root, libraries=[shared_path("corpus", "seed-topic.csl.json")], offline=True))
         assert report.failed == {}

@@ -22,10 +22,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PROJECT_ROOT, shared_path
+from conftest import EXAMPLE_QUESTIONS, PROJECT_ROOT, copy_example_questions, shared_path
 from generator import cache, cli, parallel, pipeline, render, snapshots
 from generator.providers.library import Library
-from generator.questions import load_questions
+from generator.questions import load_question
 
 EPOCH = "1790000000"
 NOW = "2026-09-21T14:13:20+00:00"
@@ -72,7 +72,8 @@ def library_files(tmp_path_factory) -> list[Path]:
 def work(library_files) -> list:
     """``(question, snapshot)`` of the three example questions."""
     library = Library.load(library_files)
-    questions = load_questions(PROJECT_ROOT / "content" / "questions", root=PROJECT_ROOT)
+    questions = [load_question(PROJECT_ROOT / "content" / "questions" / name, root=PROJECT_ROOT)
+                 for name in EXAMPLE_QUESTIONS]
     return [(q, pipeline.retrieve_one(q, [library], now=NOW)) for q in questions]
 
 
@@ -163,7 +164,7 @@ def test_build_with_two_jobs_writes_the_serial_claim_sets(work, serial, library_
     root = tmp_path / "p"
     (root / "content").mkdir(parents=True)
     shutil.copy(PROJECT_ROOT / "mkdocs.yml", root / "mkdocs.yml")
-    shutil.copytree(PROJECT_ROOT / "content" / "questions", root / "content" / "questions")
+    copy_example_questions(root / "content" / "questions")
     for question, snap in work:
         snapshots.write(snapshots.snapshot_path(root / "content" / "snapshots", question.slug), snap)
     (root / "content" / "performance.json").write_text(json.dumps(PERFORMANCE), encoding="utf-8")

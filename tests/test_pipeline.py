@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PROJECT_ROOT, shared_path
+from conftest import PROJECT_ROOT, shared_path, copy_example_questions
 from generator import cache, pipeline, site, snapshots
 from generator.errors import BuildError
 
@@ -43,7 +43,7 @@ def built(tmp_path_factory):
         mp.setenv("SOURCE_DATE_EPOCH", EPOCH)
         root = tmp_path_factory.mktemp("built")
         shutil.copy(PROJECT_ROOT / "mkdocs.yml", root / "mkdocs.yml")
-        shutil.copytree(PROJECT_ROOT / "content" / "questions", root / "content" / "questions")
+        copy_example_questions(root / "content" / "questions")
         report = pipeline.build(options(root))
     return root, report
 

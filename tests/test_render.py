@@ -17,7 +17,7 @@ import jsonschema
 import pytest
 
 from claimsets import NOW, Page, content, descendants, project, text
-from conftest import PROJECT_ROOT, shared_path
+from conftest import PROJECT_ROOT, shared_path, copy_example_questions
 from generator import pipeline, render, site, snapshots, svg
 from generator.models import Identifiers, Question, Record, Snapshot
 from generator.questions import load_questions
@@ -33,7 +33,7 @@ def built(tmp_path_factory):
     csl = shared_path("corpus", "seed-topic.csl.json")
     root = tmp_path_factory.mktemp("example")
     shutil.copy(PROJECT_ROOT / "mkdocs.yml", root / "mkdocs.yml")
-    shutil.copytree(PROJECT_ROOT / "content" / "questions", root / "content" / "questions")
+    copy_example_questions(root / "content" / "questions")
     report = pipeline.build(pipeline.Options(root=root, libraries=[corpus, csl], offline=True, now=NOW))
     assert not report.failed
     folder = root / ".litsynth" / "docs" / "questions"

@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import PROJECT_ROOT, shared_path
+from conftest import PROJECT_ROOT, shared_path, copy_example_questions
 from generator import pipeline
 
 CHROMIUM = os.environ.get("LITSYNTH_CHROMIUM", "/usr/bin/chromium")
@@ -74,7 +74,7 @@ def served(tmp_path_factory):
     csl = shared_path("corpus", "seed-topic.csl.json")
     root = tmp_path_factory.mktemp("browser-site")
     shutil.copy(PROJECT_ROOT / "mkdocs.yml", root / "mkdocs.yml")
-    shutil.copytree(PROJECT_ROOT / "content" / "questions", root / "content" / "questions")
+    copy_example_questions(root / "content" / "questions")
     with socket.socket() as probe:  # the port must be known before the build (it is in site_url)
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
