@@ -254,15 +254,21 @@ def run(
     ``limit`` is given); ``pairs_judged`` ((claim, abstract) judge calls); ``predicted_docs``
     (non-NEI predictions); ``counts`` (the scorer's raw counts, a dict);
     ``seconds`` (wall time of prediction, including the BM25 index in ``open``; loading
-    excluded); ``retrieval_k``, ``retrieval_ratio``. Raises ``CorpusError`` for unreadable files,
+    excluded); ``retrieval_k``, ``retrieval_ratio``. Raises ``CorpusError`` for unreadable or empty files,
     ``ScoringError`` for unscorable claims, ``ValueError`` as :func:`predict`.
     """
     if setting not in SETTINGS:
         raise ValueError(f"setting must be one of {SETTINGS}, got {setting!r}")
     claims = scifact.load_claims(claims_path)
+    if not claims:
+        raise CorpusError(f"{claims_path}: no claims in the file — expected SciFact claims, one JSON object "
+                          f"per line (e.g. claims_train.jsonl)")
     if limit is not None:
         claims = claims[:limit]
     corpus = scifact.load_corpus(corpus_path)
+    if not corpus:
+        raise CorpusError(f"{corpus_path}: no documents in the file — expected the SciFact corpus, one JSON "
+                          f"object per line (corpus.jsonl)")
     start = time.perf_counter()
     predictions, pairs = _predict(claims, corpus, setting, judge, retrieval_k, retrieval_ratio)
     seconds = time.perf_counter() - start

@@ -234,6 +234,18 @@ def test_bad_corpus_lines_name_file_and_line(tmp_path):
         scifact.load_corpus(tmp_path / "absent.jsonl")
 
 
+def test_an_empty_claims_or_corpus_file_is_an_error_not_zero_scores(tmp_path):
+    claims, corpus = tmp_path / "claims.jsonl", tmp_path / "corpus.jsonl"
+    claims.write_text("\n\n", encoding="utf-8")
+    corpus.write_text('{"doc_id": 5, "title": "T", "abstract": ["a."], "structured": false}\n', encoding="utf-8")
+    with pytest.raises(CorpusError, match=r"claims\.jsonl: no claims in the file"):
+        evaluate.run(claims, corpus)
+    claims.write_text('{"id": 1, "claim": "x", "evidence": {}, "cited_doc_ids": [5]}\n', encoding="utf-8")
+    corpus.write_text("", encoding="utf-8")
+    with pytest.raises(CorpusError, match=r"corpus\.jsonl: no documents in the file"):
+        evaluate.run(claims, corpus, "open")
+
+
 # --------------------------------------------------------------------------- the runner
 
 
