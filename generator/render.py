@@ -503,6 +503,16 @@ def render_performance(data: dict, env: jinja2.Environment) -> str:
     return env.get_template("performance.md.j2").render(perf=perf, tables=tables)
 
 
+def _screening_rule() -> dict[str, float]:
+    """The screening constants the Method page states (read from the module, never typed)."""
+    from generator import screening
+
+    return {"min_facet_evidence": screening.MIN_FACET_EVIDENCE,
+            "min_question_coverage": screening.MIN_QUESTION_COVERAGE,
+            "term_saturation": screening.TERM_SATURATION,
+            "lone_word_credit": screening.LONE_WORD_CREDIT}
+
+
 def render_site(syntheses: list[dict], *, site_name: str, failures: dict[str, str] | None = None,
                 templates: Path = TEMPLATES, performance: dict | None = None,
                 verifier: dict | None = None,
@@ -531,7 +541,7 @@ def render_site(syntheses: list[dict], *, site_name: str, failures: dict[str, st
                                                            title="Claims per verdict")) for d in ordered},
         failures=failures or {}, site_name=site_name, verdicts=VERDICTS)
     files["method.md"] = env.get_template("method.md.j2").render(
-        syntheses=ordered, verifier=verifier, metric_rows=SCIFACT_ROWS)
+        syntheses=ordered, verifier=verifier, metric_rows=SCIFACT_ROWS, screening=_screening_rule())
     files["tags.md"] = env.get_template("tags.md.j2").render(syntheses=ordered)
     schema = claim_set_schema()
     files[SCHEMA_FILE] = json.dumps(schema, ensure_ascii=False, indent=1) + "\n"
