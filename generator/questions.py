@@ -656,8 +656,22 @@ def _question_files(folder: Path) -> list[Path]:
     )
 
 
+def _nested_question_files(folder: Path) -> list[Path]:
+    """Question-like files in subfolders of ``folder``, except under hidden ones (``.drafts/``)."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        if Path(dirpath) != folder:
+            found += [Path(dirpath) / name for name in sorted(filenames)
+                      if Path(name).suffix.lower() in (".yaml", ".yml") and not name.startswith(".")]
+    return found
+
+
 def load_questions(folder: Path, root: Path | None = None) -> list[Question]:
     """Load every ``*.yaml`` / ``*.yml`` file directly in ``folder`` (hidden files skipped).
+
+    A question file in a subfolder is a problem (it would silently not be built); files
+    under a hidden subfolder (``.drafts/``) are left alone.
 
     Files are read in sorted name order; the result is sorted by slug. Raises one
     :class:`generator.errors.InputError` with every problem of every file, including two
@@ -682,6 +696,11 @@ def load_questions(folder: Path, root: Path | None = None) -> list[Question]:
             owner[slug] = display
         if question is not None:
             questions.append(question)
+    for path in _nested_question_files(folder):
+        problems.append(Problem(_display(path, root), None, None,
+                                f"question files must be directly in {_display(folder, root)}/, not in a "
+                                f"subfolder — move it up to build it, or into a folder whose name starts "
+                                f"with '.' (e.g. .drafts/) to keep it unbuilt"))
     if problems:
         raise InputError(problems)
     return sorted(questions, key=lambda q: q.slug)

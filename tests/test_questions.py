@@ -290,6 +290,20 @@ def test_md06_slug_collision_is_the_only_problem_of_valid_files(cases, work):
     assert [q.title for q in loaded] == ["C++", "C#", "COVID-19"]
 
 
+def test_a_question_file_in_a_subfolder_is_a_problem_unless_the_folder_is_hidden(work):
+    write("questions/top.yaml", VALID)
+    write("questions/topic/nested.yaml", VALID)
+    write("questions/topic/notes.txt", "not a question")
+    write("questions/.drafts/draft.yaml", VALID)
+    with pytest.raises(InputError) as info:
+        load_questions(Path("questions"))
+    assert [str(p) for p in info.value.problems] == [
+        "questions/topic/nested.yaml: question files must be directly in questions/, not in a subfolder — "
+        "move it up to build it, or into a folder whose name starts with '.' (e.g. .drafts/) to keep it unbuilt"]
+    Path("questions/topic/nested.yaml").rename("questions/.drafts/nested.yaml")
+    assert [q.slug for q in load_questions(Path("questions"))] == ["top"]
+
+
 def test_slug_collision_is_case_insensitive_and_catches_cplusplus(work):
     write("questions/c++.yaml", VALID)
     write("questions/c-plus-plus.yaml", VALID)
