@@ -197,18 +197,19 @@ def _dispatch(args: argparse.Namespace) -> int:
     options = pipeline.Options(root=root, libraries=args.library, offline=args.offline,
                                strict=getattr(args, "strict", False), force=getattr(args, "force", False),
                                progress=_progress(), jobs=getattr(args, "jobs", None))
+    report = pipeline.refresh(options, args.slugs) if args.command == "refresh" else pipeline.build(options)
+    # Warnings first: after the closing "Site written" line they are easy to miss.
+    _print_warnings(report.warnings, args.verbose)
+    sys.stderr.flush()
     if args.command == "refresh":
-        report = pipeline.refresh(options, args.slugs)
         for slug in report.retrieved:
             print(f"refreshed {slug}")
     else:
-        report = pipeline.build(options)
         for slug in report.built:
             print(f"built {slug}" + (" (unchanged)" if slug in report.cached else ""))
         print(f"Site written to {report.site}" + ("" if report.mkdocs_ran else " (already up to date)"))
     if args.verbose:
         print("timings: " + ", ".join(f"{k} {v:.3f} s" for k, v in report.timings.items()), file=sys.stderr)
-    _print_warnings(report.warnings, args.verbose)
     for slug, reason in report.failed.items():
         print(f"failed {slug}: {reason}", file=sys.stderr)
     return 1 if report.failed else 0
