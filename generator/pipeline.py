@@ -268,9 +268,10 @@ def _refresh_one(question: Question, sources: _Sources, options: Options) -> Sna
 
     A refresh is a deliberate replacement of good data, so it refuses (raising
     :class:`RetrievalError`, the old snapshot left byte-identical) when a ``--library``
-    file reported faults (malformed lines: a build without a snapshot accepts the corpus
-    without them, with warnings; a refresh does not swap it in for a complete one; a
-    truncated file fails both), or
+    file skipped entries (:attr:`Library.faults`, e.g. malformed lines: a build without a
+    snapshot accepts the corpus without them, with warnings; a refresh does not swap it in
+    for a complete one; a truncated file fails both; a repeated id loses nothing), when a
+    provider the old snapshot has records from failed this time, or
     when the new retrieval found no record while the old snapshot had some.
     """
     path = snapshots.snapshot_path(options.snapshots_dir, question.slug)
@@ -282,15 +283,23 @@ def _refresh_one(question: Question, sources: _Sources, options: Options) -> Sna
         old = None
     providers = sources.for_question(question, has_snapshot=old is not None)
     library = sources.library()
-    if old is not None and library is not None and library.warnings:
+    if old is not None and library is not None and library.faults:
         raise RetrievalError(
-            f"the library reported {len(library.warnings)} problem(s) (first: {library.warnings[0]}); "
-            f"the previous snapshot {path.name} is kept — fix the corpus file, or delete the "
-            f"snapshot to accept a partial corpus")
+            f"the library skipped {len(library.faults)} entr{'y' if len(library.faults) == 1 else 'ies'} "
+            f"(first: {library.faults[0]}); the previous snapshot {path.name} is kept — fix the corpus "
+            f"file, or delete the snapshot to accept a partial corpus")
     snap = retrieve_one(question, providers, now=_now(options))
     if old is not None and old.records and not snap.records:
         raise RetrievalError(f"retrieval found no record (the previous snapshot has {len(old.records)}); "
                              f"the previous snapshot {path.name} is kept")
+    failed = [name for name in snap.provider_errors if old is not None and old.provider_counts.get(name, 0) > 0]
+    if failed:
+        held = sum(old.provider_counts[name] for name in failed)
+        raise RetrievalError(
+            f"{', '.join(failed)} failed ({snap.provider_errors[failed[0]]}); the previous snapshot "
+            f"{path.name} holds {held} record(s) from {'it' if len(failed) == 1 else 'them'} and is kept — "
+            f"refresh again when {'it answers' if len(failed) == 1 else 'they answer'}, or with --offline "
+            f"to search the library alone")
     snapshots.write(path, snap)
     return snap
 

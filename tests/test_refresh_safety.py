@@ -100,3 +100,35 @@ def test_a_library_only_question_without_a_library_names_the_remedy(tmp_path, ca
     err = capsys.readouterr().err
     assert "no snapshot and no provider to retrieve from (it lists no network provider) — pass --library PATH" in err
     assert "network access" not in err
+
+
+def test_a_provider_that_failed_does_not_cost_the_records_it_gave_before(tmp_path, capsys, monkeypatch):
+    import dataclasses
+
+    from generator import pipeline
+
+    snap, before = _project(tmp_path)
+    good = tmp_path / "good.jsonl"
+    real = pipeline.retrieve_one
+
+    def library_down(question, providers, *, now):
+        found = real(question, providers, now=now)
+        # Another provider's records arrived, this one failed: the snapshot would lose its share.
+        return dataclasses.replace(found, records=found.records[:2], provider_counts={"library": 0, "other": 2},
+                                   provider_errors={"library": "connection refused"})
+
+    monkeypatch.setattr(pipeline, "retrieve_one", library_down)
+    assert cli.main(["--root", str(tmp_path), "refresh", "--offline", "--library", str(good)]) == 1
+    err = capsys.readouterr().err
+    assert "library failed (connection refused); the previous snapshot tax.json holds 5 record(s)" in err, err
+    assert snap.read_bytes() == before
+
+
+def test_repeated_ids_in_a_library_do_not_block_a_refresh(tmp_path, capsys):
+    snap, before = _project(tmp_path)
+    repeated = tmp_path / "repeated.jsonl"
+    repeated.write_text("".join(json.dumps(_record(i)) + "\n" for i in (1, 2, 2, 3, 4, 5, 6)))
+    assert cli.main(["--root", str(tmp_path), "refresh", "--offline", "--library", str(repeated)]) == 0
+    captured = capsys.readouterr()
+    assert "duplicate record id arxiv:2501.00002" in captured.err and "refreshed tax" in captured.out
+    assert snap.read_bytes() != before  # record 6 is new: the refresh took effect

@@ -60,6 +60,11 @@ def _lean_csc(data: np.ndarray, rows: np.ndarray, cols: np.ndarray, shape: tuple
     return data[order], rows[order], indptr
 
 
+DUPLICATE_ID = "duplicate record id"
+"""Words of the warning for a repeated record id: the record loaded first is kept, so
+nothing is lost (unlike a skipped entry; see :attr:`Library.faults`)."""
+
+
 class Library:
     """Records from local corpus files, searchable by BM25 and addressable by identity key.
 
@@ -81,7 +86,7 @@ class Library:
         seen: set[str] = set()
         for record in records:
             if record.id in seen:
-                self._warn(f"duplicate record id {record.id} — kept the first one loaded")
+                self._warn(f"{DUPLICATE_ID} {record.id} — kept the first one loaded")
                 continue
             seen.add(record.id)
             kept.append(record)
@@ -168,7 +173,7 @@ class Library:
             count = 0
             for record in read_corpus(path, warn):
                 if record.id in seen:
-                    warn(f"{path}: duplicate record id {record.id} — kept the first one loaded")
+                    warn(f"{path}: {DUPLICATE_ID} {record.id} — kept the first one loaded")
                     continue
                 seen.add(record.id)
                 records.append(record)
@@ -179,6 +184,13 @@ class Library:
 
     def __len__(self) -> int:
         return len(self.records)
+
+    @property
+    def faults(self) -> list[str]:
+        """The :attr:`warnings` about entries that were skipped (malformed, no title, …):
+        records the files hold but a search cannot find. A repeated id is not one (the
+        first record loaded is kept)."""
+        return [w for w in self.warnings if DUPLICATE_ID not in w]
 
     def _warn(self, message: str) -> None:
         logger.warning(message)
