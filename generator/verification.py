@@ -865,7 +865,7 @@ def _records(n: int) -> str:
 
 
 def aggregate(claim: Claim, judgements: Sequence[Judgement], *, source_has_text: bool = True,
-              unjudged: int = 0) -> Verdict:
+              unjudged: int = 0, cited_found: bool = True) -> Verdict:
     """The verdict of one claim over judgements from independent records (DESIGN §5).
 
     The caller passes only judgements against records independent of the claim's source
@@ -882,7 +882,9 @@ def aggregate(claim: Claim, judgements: Sequence[Judgement], *, source_has_text:
     * CONTRADICTS only, or C clearly stronger → CONTRADICTED (confidence C) — one
       contradicting record is enough;
     * nothing but NOT ENOUGH INFO: UNVERIFIABLE for a curated claim whose cited record
-      has no text (``source_has_text=False``), else UNCORROBORATED; confidence ``None``.
+      has no text (``source_has_text=False``; ``cited_found=False`` when no cited record
+      is among the included ones at all, which the reason then says), else
+      UNCORROBORATED; confidence ``None``.
 
     ``supporting``/``contradicting`` list record ids by confidence (descending), then id.
     ``unjudged`` counts further independent records that were checked and found not to be
@@ -927,7 +929,9 @@ def aggregate(claim: Claim, judgements: Sequence[Judgement], *, source_has_text:
     elif claim.origin == "curated" and claim.cites and not source_has_text:
         verdict, conf = UNVERIFIABLE, None
         reason = ("The cited record has no text available to check, and no other record "
-                  "supports or contradicts the claim.")
+                  "supports or contradicts the claim." if cited_found else
+                  f"The cited record ({', '.join(claim.cites)}) is not among the included records "
+                  "(not retrieved, or screened out), and no other record supports or contradicts the claim.")
         cite_note = ""
     else:
         verdict, conf = UNCORROBORATED, None
@@ -1020,9 +1024,10 @@ def verify(
     for claim in claims:
         claim_judgements: list[Judgement] = []
         unjudged = 0
-        source_has_text = True
+        source_has_text = cited_found = True
         if claim.origin == "curated":
             cited = _cited_groups(claim, records)
+            cited_found = bool(cited)
             excluded = set(cited)
             source_has_text = not claim.cites
             for group_records in cited.values():
@@ -1064,7 +1069,8 @@ def verify(
                     continue
                 claim_judgements.append(judge(claim, with_text[i], idf=idf))
 
-        verdict = aggregate(claim, claim_judgements, source_has_text=source_has_text, unjudged=unjudged)
+        verdict = aggregate(claim, claim_judgements, source_has_text=source_has_text, unjudged=unjudged,
+                            cited_found=cited_found)
         if self_referential and verdict.verdict == UNCORROBORATED:
             verdict = dataclasses.replace(verdict, reason=(
                 "Stated by its source only: the claim is about its source's own unnamed "

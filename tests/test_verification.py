@@ -357,6 +357,14 @@ def test_verify_curated_claim_whose_cited_record_has_no_text():
     assert [(j.kind, j.label) for j in judgements] == [("citation", NOT_ENOUGH_INFO)]
 
 
+def test_verify_curated_claim_whose_cited_record_is_not_included_says_so():
+    claim = curated_claim("Model averaging improves Finnish tokenizers.", ("doi:10.9999/bogus",))
+    judgements, (verdict,) = V.verify([claim], _records())
+    assert verdict.verdict == UNVERIFIABLE and judgements == []
+    assert verdict.reason.startswith("The cited record (doi:10.9999/bogus) is not among the included records")
+    assert "no text available" not in verdict.reason
+
+
 def test_verify_extracted_claims_is_deterministic_and_excludes_own_record():
     records = _records()
     claims = [c for r in records for c in extract_claims(r)]
