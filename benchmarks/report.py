@@ -137,8 +137,8 @@ def checks(lib: dict, scaling: dict) -> list[dict]:
     changed = results[top].get("changed")
     if changed and changed.get("mkdocs"):
         generator = changed["wall"] - changed["mkdocs"]
-        out.append({"target": f"The same at {top} questions for a rebuild with one question changed (not a "
-                              "target of the issue; the usual push)",
+        out.append({"target": f"The same at {top} questions for a rebuild with one question changed (the usual "
+                              "push; an extra check beyond the stated targets)",
                     "measured": f"generator {generator:.1f} s, mkdocs {changed['mkdocs']:.1f} s "
                                 f"({generator / changed['mkdocs']:.1f}×)",
                     "met": generator <= changed["mkdocs"]})

@@ -136,7 +136,7 @@ def prisma_flow(prisma: dict, *, claims: int | None = None) -> str:
     row1 = max(ident.h, dup.h, _phase_height("Identification"))
     y2 = y + row1 + gap
     screened = _Box(left, y2, main_w, [f"Records screened (n = {prisma['screened']})",
-                                       "title and abstract against the question's facets"], kind="main")
+                                       "title and abstract against the question and its facets"], kind="main")
     excluded = _Box(side_x, y2, side_w, [f"Records excluded (n = {prisma['excluded']})"]
                     + [f"{reason}: {n}" for reason, n in sorted(reasons.items())], kind="side")
     row2 = max(screened.h, excluded.h, _phase_height("Screening"))
