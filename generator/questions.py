@@ -405,6 +405,16 @@ def _unique(items) -> tuple:
     return tuple(dict.fromkeys(items))
 
 
+def _unique_caseless(items) -> tuple:
+    """First spelling of each item compared case- and space-insensitively: "Reasoning" and
+    "reasoning " are one facet (screening compares stemmed lower-case terms anyway, and two
+    would give the evidence gap map two identical columns)."""
+    seen: dict[str, str] = {}
+    for item in items:
+        seen.setdefault(" ".join(item.split()).casefold(), item)
+    return tuple(seen.values())
+
+
 # --------------------------------------------------------------------------- text checks
 
 
@@ -566,7 +576,7 @@ def _build(values: dict[str, Any], slug: str, path: str) -> Question:
         path=path,
         title=values["title"],
         question=values["question"],
-        facets=_unique(values.get("facets", ())),
+        facets=_unique_caseless(values.get("facets", ())),
         queries=_unique(search.get("queries") or (values["title"],)),
         providers=_unique(search.get("providers") or NETWORK_PROVIDERS),
         since=search.get("since"),
@@ -641,7 +651,8 @@ def load_question(path: Path, root: Path | None = None) -> Question:
     (unreadable, over :data:`MAX_BYTES`, not UTF-8, YAML errors, schema errors, a bad or
     reserved slug). Defaults: ``search.queries`` → ``(title,)``, ``search.providers`` →
     :data:`generator.providers.NETWORK_PROVIDERS`, ``since`` → ``None``,
-    ``max_records`` → 100. Repeated list items are kept once, in first-seen order.
+    ``max_records`` → 100. Repeated list items are kept once, in first-seen order (facets compared
+    case-insensitively).
     """
     question, problems = _load(Path(path), _display(Path(path), root))
     if problems or question is None:

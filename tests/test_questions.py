@@ -747,3 +747,8 @@ def test_a_curated_claim_must_be_a_complete_sentence(work, loader):
     assert [str(p) for p in problems] == [
         "questions/fragment.yaml:4:11: claims[0].text: expected a claim written as one complete "
         "sentence ending with '.', '!' or '?', got 'model averaging'"]
+
+
+def test_facets_that_differ_only_in_case_or_spacing_are_one_facet(work):
+    path = write("questions/q.yaml", VALID + "facets: [reasoning, Reasoning, 'reasoning ', chain-of-thought, reasoning]\n")
+    assert load_question(path).facets == ("reasoning", "chain-of-thought")
