@@ -344,3 +344,14 @@ def test_a_file_where_the_work_folder_goes_is_a_clear_error(project):
     with pytest.raises(BuildError, match=r"\.litsynth is a file, not litsynth's work folder"):
         pipeline.build(options(project))
     assert tree(project / "site") == site_before
+
+
+def test_atomic_writes_get_the_mode_of_a_plain_write(tmp_path):
+    from generator.snapshots import write_atomic
+
+    plain = tmp_path / "plain.txt"
+    plain.write_text("x")
+    atomic = tmp_path / "sub" / "atomic.json"
+    write_atomic(atomic, "{}\n")
+    assert atomic.read_text() == "{}\n"
+    assert atomic.stat().st_mode & 0o777 == plain.stat().st_mode & 0o777  # not mkstemp's 0600
