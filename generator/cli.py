@@ -40,6 +40,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"litsynth {__version__}")
     parser.add_argument("--root", type=Path, default=Path("."), help="project folder (default: current)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress and every warning")
+    # -v is also accepted after the command ("litsynth build -v"); SUPPRESS keeps a -v given
+    # before the command from being reset by the subcommand's default.
+    verbose = argparse.ArgumentParser(add_help=False)
+    verbose.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                         help="log progress and every warning")
     sub = parser.add_subparsers(dest="command", required=True)
 
     def retrieval_args(p):
@@ -47,7 +52,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="local corpus file (.jsonl, .jsonl.gz, CSL-JSON .json, .bib); repeatable")
         p.add_argument("--offline", action="store_true", help="never use network providers")
 
-    p = sub.add_parser("build", help="retrieve what has no snapshot, then build the site")
+    p = sub.add_parser("build", parents=[verbose], help="retrieve what has no snapshot, then build the site")
     retrieval_args(p)
     p.add_argument("--strict", action="store_true",
                    help="fail when a synthesis's counts do not add up or an include:/cites: identifier "
@@ -56,15 +61,15 @@ def _parser() -> argparse.ArgumentParser:
                    help="recompute every claim set and rerun mkdocs, ignoring the cache")
     p.add_argument("--jobs", type=_positive_int, default=None, metavar="N",
                    help="processes computing claim sets at once, this one included (default: one per CPU)")
-    p = sub.add_parser("refresh", help="re-run retrieval and rewrite snapshots")
+    p = sub.add_parser("refresh", parents=[verbose], help="re-run retrieval and rewrite snapshots")
     retrieval_args(p)
     p.add_argument("slugs", nargs="*", help="question slugs (default: all)")
-    sub.add_parser("check", help="validate question files without building")
-    p = sub.add_parser("new", help="scaffold a question file")
+    sub.add_parser("check", parents=[verbose], help="validate question files without building")
+    p = sub.add_parser("new", parents=[verbose], help="scaffold a question file")
     p.add_argument("question", help="the research question, in quotes")
     p = sub.add_parser("eval", help="measure the verifier")
     eval_sub = p.add_subparsers(dest="benchmark", required=True)
-    p = eval_sub.add_parser("scifact", help="official SciFact metrics on SciFact claims")
+    p = eval_sub.add_parser("scifact", parents=[verbose], help="official SciFact metrics on SciFact claims")
     from generator.evaluate import add_eval_arguments
     add_eval_arguments(p)
     return parser

@@ -324,6 +324,14 @@ def _say(options: Options, message: str) -> None:
         options.progress(message)
 
 
+def _waiting(options: Options, message: str) -> None:
+    # Shown even without a terminal: a build that sits silently behind another looks hung.
+    if options.progress is not None:
+        options.progress(message)
+    else:
+        log.warning("%s", message)
+
+
 def _recover(options: Options) -> None:
     for what in site.recover(options.root):
         log.info("cleaned up after an interrupted run: %s", what)
@@ -346,7 +354,7 @@ def build(options: Options) -> Report:
     report = Report()
     questions = _prepare(options, report)
     store = cache.Cache(options.cache_dir)
-    with site.lock(options.root, on_wait=lambda m: _say(options, m)) as lock_fd:
+    with site.lock(options.root, on_wait=lambda m: _waiting(options, m)) as lock_fd:
         _recover(options)
         site_name = _site_name(options.root)
         syntheses, rendered, strict_problems = _syntheses(questions, options, report, store, site_name)
@@ -555,7 +563,7 @@ def refresh(options: Options, slugs: list[str] | None = None) -> Report:
     questions = _prepare(options, report)
     by_slug = {q.slug: q for q in questions}
     wanted = slugs or list(by_slug)
-    with site.lock(options.root, on_wait=lambda m: _say(options, m)):
+    with site.lock(options.root, on_wait=lambda m: _waiting(options, m)):
         _recover(options)
         sources = _Sources(options, report.warnings.append)
         try:

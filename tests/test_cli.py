@@ -14,6 +14,7 @@ import gzip
 import hashlib
 import io
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -329,3 +330,42 @@ def test_build_options_reach_the_pipeline(project, monkeypatch, capsys):
     assert code == 0 and out == f"built x\nSite written to {project / 'site'}\n"
     assert seen["force"] is True and seen["strict"] is True and seen["offline"] is True
     assert seen["progress"] is None  # not a terminal
+
+
+def test_verbose_is_accepted_after_the_command_too(project, capsys):
+    for args in (("-v", "build", "--offline"), ("build", "--offline", "-v"), ("build", "-v", "--offline")):
+        code, _, err = run(capsys, project, *args)
+        assert code == 0 and "timings: " in err, (args, err)
+    code, _, err = run(capsys, project, "build", "--offline")
+    assert code == 0 and "timings: " not in err
+
+
+def test_a_build_behind_another_says_it_is_waiting(project, capsys):
+    import subprocess
+    import sys
+    import threading
+
+    from generator import site
+
+    locked, release = threading.Event(), threading.Event()
+
+    def hold():
+        with site.lock(project):
+            locked.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert locked.wait(30)
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "generator", "--root", str(project), "build", "--offline"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)})
+        first = proc.stderr.readline()  # the build blocks on the lock until released
+        release.set()
+        _, rest = proc.communicate(timeout=120)
+    finally:
+        release.set()
+        holder.join()
+    assert f"waiting for another litsynth process working in {project} to finish" in first, first + rest
+    assert proc.returncode == 0, rest
