@@ -228,12 +228,15 @@ def identifier_problems(question: Question, snap: Snapshot, text: str) -> list[s
     keys, because retrieval does not look them up.
     """
     problems = []
-    providers = ", ".join(snap.providers) or "no provider"
+    answered = [p for p in snap.providers if p not in snap.provider_errors]
+    failed = [p for p in snap.providers if p in snap.provider_errors]
+    providers = ", ".join(answered) or "no provider"
+    also = f"; {', '.join(failed)} failed and may have it" if failed else ""
     for key in snap.unresolved_includes:
         problems.append(
             f"{question.path}{_locate(text, key)}: include {key!r} was not found by any provider "
-            f"({providers}) — check the identifier, or run 'litsynth refresh {question.slug}' "
-            "with a provider that has it")
+            f"that answered ({providers}{also}) — check the identifier, or run "
+            f"'litsynth refresh {question.slug}' with a provider that has it")
     held = {k for rec in snap.records for k in identity_keys(rec)}
     reported = set(snap.unresolved_includes)
     for i, claim in enumerate(question.claims):

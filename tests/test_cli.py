@@ -245,7 +245,7 @@ def test_unresolved_identifiers_are_warnings_in_cli_and_page(project, capsys):
     inc_line = next(i for i, x in enumerate(lines, 1) if x.startswith("include:"))
     cite_line = next(i for i, x in enumerate(lines, 1) if "Not-There" in x)
     assert (f"warning: content/questions/alignment-tax.yaml:{inc_line}:{lines[inc_line - 1].index('2401') + 1}: "
-            "include 'arxiv:2401.99999' was not found by any provider (library) — ") in err
+            "include 'arxiv:2401.99999' was not found by any provider that answered (library) — ") in err
     assert (f"warning: content/questions/alignment-tax.yaml:{cite_line}:"
             f"{lines[cite_line - 1].index('10.9999') + 1}: claims[0].cites 'doi:10.9999/not-there' is not "
             "among the retrieved records — add it to 'include:'") in err

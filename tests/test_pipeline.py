@@ -355,3 +355,19 @@ def test_atomic_writes_get_the_mode_of_a_plain_write(tmp_path):
     write_atomic(atomic, "{}\n")
     assert atomic.read_text() == "{}\n"
     assert atomic.stat().st_mode & 0o777 == plain.stat().st_mode & 0o777  # not mkstemp's 0600
+
+
+def test_an_unresolved_include_names_the_providers_that_failed(tmp_path):
+    from generator.models import Snapshot
+    from generator.questions import load_question
+
+    text = "title: T\nquestion: Does X help?\ninclude: ['arXiv:2401.99999']\n"
+    path = tmp_path / "t.yaml"
+    path.write_text(text)
+    question = load_question(path)
+    snap = Snapshot(slug="t", queries=("T",), providers=("arxiv", "library"), since=None, max_records=10,
+                    records=(), provider_counts={"arxiv": 0, "library": 0},
+                    provider_errors={"arxiv": "network error (ConnectError)"}, retrieved_at="2026-12-05T00:00:00Z",
+                    litsynth_version="0", query_digest="d", unresolved_includes=("arxiv:2401.99999",))
+    (line,) = pipeline.identifier_problems(question, snap, text)
+    assert ":3:" in line and "not found by any provider that answered (library; arxiv failed and may have it)" in line
