@@ -668,20 +668,30 @@ def _verifier_facts(options: Options, report: Report, syntheses: list[dict]) -> 
 
 
 def _cross_validated(method: str) -> dict | None:
-    """``{"oracle", "open", "k"}``: abstract label-only F1 of the cross-validated variant
-    closest to the shipped hybrid ("gate" in ``generator/model/cv_metrics.json``), or
-    ``None`` for another verifier or when the file is absent or not of that shape."""
+    """Cross-validated abstract label-only F1 from ``generator/model/cv_metrics.json``:
+    ``{"oracle", "open", "k", "ratio", "exact"}``. ``exact`` is true when the file measured
+    this very verifier version (its ``site_verifier`` entry: open setting with ``k`` BM25
+    abstracts, near ties ``ratio``); otherwise the numbers are of the cross-validated variant
+    closest to the shipped hybrid ("gate", top ``k``; ``ratio`` 0). ``None`` for another
+    verifier or when the file is absent or not of that shape."""
     from generator import neural, verification
 
     if method != verification.HYBRID_METHOD:
         return None
     try:
         data = json.loads((neural.MODEL_DIR / "cv_metrics.json").read_text(encoding="utf-8"))
-        k = int(data["tuned_for_open_k"])
-        gate = data["judges"]["gate"]
-        out = {"oracle": float(gate["oracle"]["abstract_label_only_f1"]),
-               "open": float(gate[f"open_k{k}"]["abstract_label_only_f1"]), "k": k}
-    except (OSError, ValueError, KeyError, TypeError):
+        site = data.get("site_verifier")
+        if isinstance(site, dict) and site.get("version") == verification.active_method()[1]:
+            out = {"oracle": float(site["oracle"]["abstract_label_only_f1"]),
+                   "open": float(site["open"]["abstract_label_only_f1"]),
+                   "k": int(site["retrieval_k"]), "ratio": float(site["retrieval_ratio"]), "exact": True}
+        else:
+            k = int(data["tuned_for_open_k"])
+            gate = data["judges"]["gate"]
+            out = {"oracle": float(gate["oracle"]["abstract_label_only_f1"]),
+                   "open": float(gate[f"open_k{k}"]["abstract_label_only_f1"]), "k": k, "ratio": 0.0,
+                   "exact": False}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
     return out if all(0.0 <= out[x] <= 1.0 for x in ("oracle", "open")) else None
 

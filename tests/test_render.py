@@ -528,3 +528,39 @@ def test_method_page_states_thresholds_and_the_measured_numbers():
     odd = dict(facts, runs=[{**_run_record(version), "claims_file": "a&b<c>.jsonl"}])
     page = render.render_site([], site_name="Test site", verifier=odd)["method.md"]
     assert "claims of a&amp;b&lt;c&gt;\\.jsonl" in page and "&amp;lt;" not in page and "<c>" not in page
+
+
+def test_method_page_cross_validated_numbers_name_what_was_measured():
+    from generator import verification
+
+    method, version = verification.active_method()
+    base = {"method": method, "version": version, "thresholds": verification.thresholds(), "runs": []}
+    exact = dict(base, cv={"oracle": 0.5512, "open": 0.4321, "k": 3, "ratio": 0.9, "exact": True})
+    page = render.render_site([], site_name="Test site", verifier=exact)["method.md"]
+    assert "each fold's claims judged by this\nverifier with a model trained without them" in page
+    assert "0.551" in page and "0.432" in page and "at least 0.9 × the best" in page
+    assert "variant closest to this verifier" not in page
+    closest = dict(base, cv={"oracle": 0.478, "open": 0.372, "k": 3, "ratio": 0.0, "exact": False})
+    page = render.render_site([], site_name="Test site", verifier=closest)["method.md"]
+    assert "variant closest to this verifier" in page and "0.372" in page
+
+
+def test_cross_validated_entry_is_used_only_for_the_version_it_measured(tmp_path, monkeypatch):
+    import json
+
+    from generator import neural, pipeline, verification
+
+    if verification.active_method()[0] != verification.HYBRID_METHOD:
+        pytest.skip("the shipped model is not loadable here")
+    version = verification.active_method()[1]
+    shipped = json.loads((neural.MODEL_DIR / "cv_metrics.json").read_text(encoding="utf-8"))
+    metrics = {"abstract_label_only_f1": 0.5}
+    entry = {"version": version, "retrieval_k": 3, "retrieval_ratio": 0.9,
+             "oracle": dict(metrics, abstract_label_only_f1=0.55), "open": dict(metrics, abstract_label_only_f1=0.44)}
+    monkeypatch.setattr(neural, "MODEL_DIR", tmp_path)
+    (tmp_path / "cv_metrics.json").write_text(json.dumps({**shipped, "site_verifier": entry}))
+    assert pipeline._cross_validated(verification.HYBRID_METHOD) == {
+        "oracle": 0.55, "open": 0.44, "k": 3, "ratio": 0.9, "exact": True}
+    (tmp_path / "cv_metrics.json").write_text(json.dumps({**shipped, "site_verifier": {**entry, "version": "old"}}))
+    assert pipeline._cross_validated(verification.HYBRID_METHOD)["exact"] is False
+    assert pipeline._cross_validated("lexical") is None

@@ -12,6 +12,7 @@ Steps (each writes into ``--workdir``, default ``~/.cache/litsynth/verifier``)::
     python -m training.train_verifier analyse    # temperature, thresholds, CV metrics, ECE, diagram
     python -m training.train_verifier quantcheck # int8 vs fp32 on held-out fold 0
     python -m training.train_verifier final      # stage 2 on all of SciFact train + ONNX int8 export
+    python -m training.train_verifier sitecv     # the site's verifier itself, cross-validated with the fold models
 
 or ``python -m training.train_verifier all``. Run from the project root with
 ``../shared`` beside it (``--shared`` overrides). Seeds are fixed (``--seed``, default 0)
@@ -353,6 +354,53 @@ def cmd_ship(args) -> None:
     print(f"shipped into {dest}")
 
 
+def cmd_sitecv(args) -> None:
+    """Cross-validate the site's verifier itself (``generator.verification.judge_document``
+    with its current rules) as ``litsynth eval`` runs it: each fold's claims judged with
+    that fold's int8 model (``cv`` wrote ``fold{f}/``; the shipped ``config.json`` is copied
+    beside it, so its thresholds, chosen on all of train, apply), oracle and open (top 3
+    BM25, near ties :data:`generator.evaluate.RETRIEVAL_RATIO`), scored pooled. Writes the
+    ``site_verifier`` entry of ``generator/model/cv_metrics.json`` (the Method page shows
+    it while the verifier version matches) and ``site_cv.json`` in the work dir."""
+    from generator import evaluate, verification
+
+    claims, corpus = load_scifact(args.shared)
+    folds = D.claim_folds(claims, FOLDS, seed=args.seed)
+    shipped = ROOT / "generator" / "model"
+    settings = {"oracle": ("oracle", 0.0), "open": ("open", evaluate.RETRIEVAL_RATIO)}
+    preds: dict[str, list] = {name: [] for name in settings}
+    version = None
+    for f in range(FOLDS):
+        fold_dir = args.workdir / f"fold{f}"
+        if not (fold_dir / neural.MODEL_FILE).exists():
+            raise SystemExit(f"{fold_dir / neural.MODEL_FILE} is missing: run the cv step first")
+        shutil.copyfile(shipped / neural.CONFIG_FILE, fold_dir / neural.CONFIG_FILE)
+        neural.MODEL_DIR = fold_dir
+        verification._neural_judge.cache_clear()
+        method, version = verification.active_method()
+        if method != verification.HYBRID_METHOD:
+            raise SystemExit(f"the verifier in use is {method!r}, not the hybrid")
+        held = [c for c in claims if folds[c["id"]] == f]
+        for name, (setting, ratio) in settings.items():
+            preds[name] += evaluate.predict(held, corpus, setting=setting, retrieval_k=3, retrieval_ratio=ratio)
+        print(f"site cv: fold {f} judged ({len(held)} claims)", flush=True)
+    neural.MODEL_DIR = shipped
+    verification._neural_judge.cache_clear()
+    order = {c["id"]: i for i, c in enumerate(claims)}
+    entry: dict[str, Any] = {"version": version, "retrieval_k": 3, "retrieval_ratio": evaluate.RETRIEVAL_RATIO,
+                             "claims": len(claims), "folds": FOLDS}
+    for name, found in preds.items():
+        found.sort(key=lambda p: order[p["id"]])
+        entry[name] = scifact.metrics(scifact.count(claims, found))
+    (args.workdir / "site_cv.json").write_text(json.dumps(entry, indent=1) + "\n", encoding="utf-8")
+    path = shipped / "cv_metrics.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["site_verifier"] = entry
+    path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    _log(args, "sitecv", version=version, oracle=round(entry["oracle"]["abstract_label_only_f1"], 4),
+         open=round(entry["open"]["abstract_label_only_f1"], 4))
+
+
 def cmd_analyse(args) -> None:
     from training import cv_analysis
 
@@ -368,7 +416,8 @@ def _log(args, step: str, **facts: Any) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("command", choices=["pretrain", "cv", "rescore", "analyse", "quantcheck", "final", "export", "ship", "all"])
+    ap.add_argument("command", choices=["pretrain", "cv", "rescore", "analyse", "quantcheck", "final", "export", "ship",
+                                        "sitecv", "all"])
     ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
     ap.add_argument("--workdir", type=Path, default=Path.home() / ".cache" / "litsynth" / "verifier")
     ap.add_argument("--seed", type=int, default=0)
@@ -384,8 +433,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     np.random.seed(args.seed)
     steps = {
         "pretrain": [cmd_pretrain], "cv": [cmd_cv], "rescore": [cmd_rescore], "quantcheck": [cmd_quantcheck], "analyse": [cmd_analyse], "final": [cmd_final],
-        "export": [export], "ship": [cmd_ship],
-        "all": [cmd_pretrain, cmd_cv, cmd_rescore, cmd_analyse, cmd_quantcheck, cmd_final, cmd_ship],
+        "export": [export], "ship": [cmd_ship], "sitecv": [cmd_sitecv],
+        "all": [cmd_pretrain, cmd_cv, cmd_rescore, cmd_analyse, cmd_quantcheck, cmd_final, cmd_ship, cmd_sitecv],
     }[args.command]
     for step in steps:
         step(args)
