@@ -205,7 +205,6 @@ def _dispatch(args: argparse.Namespace) -> int:
     report = pipeline.refresh(options, args.slugs) if args.command == "refresh" else pipeline.build(options)
     # Warnings first: after the closing "Site written" line they are easy to miss.
     _print_warnings(report.warnings, args.verbose)
-    sys.stderr.flush()
     if args.command == "refresh":
         for slug in report.retrieved:
             print(f"refreshed {slug}")

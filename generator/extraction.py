@@ -91,7 +91,7 @@ _BACKGROUND = Caseless(
     r"previous\b|current\b|conventional\b)"
     r"|\b(?<!\bwe )(?:have|has) (?:been )?(?:\w+ly )?(?:shown|demonstrated|achieved|gained|"
     r"attracted|become|emerged|revolutioni[sz]ed|transformed|made|seen|enabled|advanced|"
-    r"improved|driven|reshaped|exhibited|displayed)\b"
+    r"improved|driven|reshaped|exhibited|displayed|enhanced|boosted|accelerated|spurred|fuel?led)\b"
     r"|\bremains? (?:a |an )?(?:\w+ )?(?:challenge|challenging|open|unclear|limited|difficult|"
     r"underexplored|unexplored|elusive|poorly understood|largely unknown)"
     r"|^however,.*\bremains?\b"
@@ -107,8 +107,6 @@ _ANAPHORIC = Caseless(
     rf"^{_CONNECTIVE}(?:(?:it|they)\b(?!\s+(?:is|was|were|are)\s+(?:\w+\s+)?(?:shown|found|observed|"
     rf"demonstrated|noted|known|revealed|confirmed|established)\s+that\b)"
     rf"|(?:this|these|those|that|such)\s+(?:\w+ly\b|{_PREDICATE}\b))")
-_BACKGROUND_GAINS = Caseless(
-    r"\b(?<!\bwe )(?:have|has) (?:been )?(?:\w+ly )?(?:enhanced|boosted|accelerated|spurred|fuel?led)\b")
 _START_OK = re.compile(r"^[A-Z0-9$\"'“‘(\[]")
 _END_OK = re.compile(r"[.!?][\"'”’)\]]*$")
 _WORD = re.compile(r"\S+")
@@ -202,7 +200,7 @@ def _never(sentence: str) -> bool:
 
 def _finding_score(sentence: str, index: int, total: int) -> float:
     """Cue score after the background/method rules (0 = not a claim)."""
-    if _never(sentence) or _BACKGROUND.search(sentence) or _BACKGROUND_GAINS.search(sentence):
+    if _never(sentence) or _BACKGROUND.search(sentence):
         return 0.0
     if _ANAPHORIC.search(sentence):
         return 0.0  # "Moreover, it outperforms …": out of its abstract, nothing says what "it" is

@@ -295,7 +295,7 @@ def _refresh_one(question: Question, sources: _Sources, options: Options) -> Sna
     if old is not None and old.records and not snap.records:
         raise RetrievalError(f"retrieval found no record (the previous snapshot has {len(old.records)}); "
                              f"the previous snapshot {path.name} is kept")
-    failed = [name for name in snap.provider_errors if old is not None and old.provider_counts.get(name, 0) > 0]
+    failed = [name for name in snap.provider_errors if old.provider_counts.get(name, 0) > 0] if old is not None else []
     if failed:
         held = sum(old.provider_counts[name] for name in failed)
         raise RetrievalError(
