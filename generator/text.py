@@ -894,6 +894,26 @@ def _units_cached(text: str) -> tuple[tuple[int, int, int, str], ...]:
     return tuple((u[0], u[1], u[2], u[3]) for u in units)
 
 
+CONTRAST_MARKERS = frozenset("but whereas while although though unlike yet".split())
+"""Words that open a contrasting clause. A direction word after one of them speaks of what
+the clause is about ("A improves X, whereas B reduces it"), so the direction check takes a
+phrase's anchor words from its own segment only. Our own list."""
+
+
+@functools.lru_cache(maxsize=65536)
+def contrast_segments(text: str) -> tuple[int, ...]:
+    """Segment number of each :func:`analyse` token of ``text``: a new segment starts at a
+    :data:`CONTRAST_MARKERS` word and after a semicolon. ``"A improves X, while B reduces
+    Y"`` → ``(0, 0, 0, 1, 1, 1, 1)``."""
+    out, seg, prev_end = [], 0, 0
+    for tok in analyse(text):
+        if out and (tok.low in CONTRAST_MARKERS or ";" in text[prev_end:tok.start]):
+            seg += 1
+        out.append(seg)
+        prev_end = tok.end
+    return tuple(out)
+
+
 PROPERTY_AXES = frozenset({"speed", "efficiency", "effectiveness", "accuracy", "stability"})
 """Axes of words that name a property ("more efficient", "less stable")."""
 

@@ -114,7 +114,7 @@ __all__ = [
 ]
 
 METHOD = "lexical"
-METHOD_VERSION = "lexical-3"  # 3: words that only share a stem with a direction word (text.NOT_DIRECTION_WORDS)
+METHOD_VERSION = "lexical-4"  # 3: words that only share a stem with a direction word (text.NOT_DIRECTION_WORDS); 4: direction anchors within a contrast segment
 
 # Label thresholds, chosen on SciFact *train* claims only (never dev/test) by
 # benchmarks/tune_lexical.py: coordinate ascent maximising the mean of abstract-level
@@ -185,6 +185,7 @@ class _Features:
     quantities: tuple[T.Quantity, ...]
     negated: frozenset[int]              # token positions under a predicate/condition cue
     units: tuple[tuple[int, int, int, str], ...]  # (sign, first, last, head axis)
+    segment_at: tuple[int, ...]          # per token: contrast segment (text.contrast_segments)
     entities: tuple[tuple[int, str], ...]
     hedged: bool
     finding: bool
@@ -205,6 +206,7 @@ def _features(sentence: str) -> _Features:
         quantities=tuple(T.quantities(sentence)),
         negated=T.negated_positions(sentence, conditions=NEGATION_CONDITIONS),
         units=tuple(T.direction_phrases(sentence)),
+        segment_at=T.contrast_segments(sentence),
         entities=tuple(T.entity_tokens(sentence)),
         hedged=T.is_hedged(sentence),
         finding=has_finding_cue(sentence),
@@ -334,11 +336,15 @@ def _substitution(claim: _Features, sent: _Features) -> bool:
 
 
 def _anchored_units(f: _Features, matched: frozenset[str]) -> list[tuple[int, str, frozenset[str]]]:
-    """Direction phrases with the shared content words near them: ``[(sign, head_axis, anchors)]``."""
+    """Direction phrases with the shared content words near them, taken from the phrase's
+    own contrast segment only (:func:`generator.text.contrast_segments`: "A improves X,
+    whereas B reduces it" — "reduces" is not anchored on "X"): ``[(sign, head_axis, anchors)]``."""
     out = []
     content = [i for i, st in enumerate(f.stem_at) if st]
     for sign, lo, hi, axis in f.units:
-        near = [i for i in content if i < lo][-_ANCHOR:] + [i for i in content if i > hi][:_ANCHOR]
+        seg = f.segment_at[lo]
+        near = ([i for i in content if i < lo and f.segment_at[i] == seg][-_ANCHOR:]
+                + [i for i in content if i > hi and f.segment_at[i] == seg][:_ANCHOR])
         anchors = frozenset(f.stem_at[i] for i in near
                             if f.stem_at[i] in matched and f.stem_at[i] not in T.DIRECTION_STEMS)
         if anchors:

@@ -294,6 +294,15 @@ def test_direction_units_compose_signs():
     assert [u[0] for u in T.direction_units("Antibodies reduced proliferation, and improved survival.")] == [-1, 1]
 
 
+def test_contrast_segments_split_at_contrast_words_and_semicolons():
+    seg = T.contrast_segments("Fruit lowers the risk, whereas juice raises it; sugar adds to it.")
+    words = [t.low for t in T.analyse("Fruit lowers the risk, whereas juice raises it; sugar adds to it.")]
+    assert dict(zip(words, seg)) == {"fruit": 0, "lowers": 0, "the": 0, "risk": 0, "whereas": 1,
+                                     "juice": 1, "raises": 1, "it": 2, "sugar": 2, "adds": 2, "to": 2}
+    # a sentence that opens with a contrast word is one segment; commas alone do not split
+    assert set(T.contrast_segments("Although X was small, it improved Y, Z and W.")) == {0}
+
+
 def test_word_lists_are_consistent():
     assert not (T.STOPWORDS & {"not", "no", "never", "without", "more", "less", "higher", "lower"})
     assert all(re.fullmatch(r"[a-z]+", w) for w in T.STOPWORDS)

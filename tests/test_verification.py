@@ -446,6 +446,17 @@ def test_verify_does_not_corroborate_self_referential_claims():
     assert all(v.verdict == UNCORROBORATED and "own unnamed contribution" in v.reason for v in verdicts)
 
 
+def test_a_direction_word_is_anchored_within_its_own_contrast_clause():
+    # The pattern of one SciFact-train abstract (lexical-3 said SUPPORTS, gold CONTRADICT):
+    # "higher risk" belongs to the juice clause, so it must not pair with the claim's
+    # "increases the risk" on the words of the whole-fruit clause.
+    claim = "Consumption of whole fruit increases the risk of gout."
+    sentence = ("Greater consumption of whole fruit is associated with a lower risk of gout, whereas "
+                "greater consumption of fruit juice is associated with a higher risk.")
+    assert V.judge_text(claim, [sentence])[0] == CONTRADICTS
+    assert V.judge_text("Consumption of whole fruit lowers the risk of gout.", [sentence])[0] == SUPPORTS
+
+
 def test_an_amount_word_does_not_contradict_a_property_word():
     # Found on the example site: reducing a cost is not the opposite of being more efficient.
     claim = "Model averaging reduces the alignment tax of RLHF."
