@@ -195,6 +195,17 @@ class Cache:
             return None
         return data
 
+    def latest(self, slug: str) -> dict | None:
+        """The claim set last stored for ``slug``, whatever its key (the last good build
+        of the question), or ``None``. Never raises for a bad entry."""
+        path = self.path(slug)
+        try:
+            entry = json.loads(path.read_bytes())
+        except (OSError, ValueError):
+            return None
+        data = entry.get("synthesis") if isinstance(entry, dict) and entry.get("format") == FORMAT else None
+        return data if isinstance(data, dict) and data.get("slug") == slug else None
+
     def put(self, slug: str, key: str, data: dict) -> None:
         """Store ``data`` (a JSON-able claim set) for ``slug`` under ``key``, atomically."""
         entry = {"format": FORMAT, "key": key, "synthesis": data}

@@ -215,5 +215,6 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.verbose:
         print("timings: " + ", ".join(f"{k} {v:.3f} s" for k, v in report.timings.items()), file=sys.stderr)
     for slug, reason in report.failed.items():
-        print(f"failed {slug}: {reason}", file=sys.stderr)
+        kept = " (the page of its last successful build is kept, marked as such)" if slug in report.kept else ""
+        print(f"failed {slug}: {reason}{kept}", file=sys.stderr)
     return 1 if report.failed else 0

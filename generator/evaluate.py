@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import numbers
+import sys
 import time
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -364,11 +365,34 @@ def format_table(result: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
+SMALL_RUN = 100
+"""Fewer scored claims than this: the run is flagged as too small for stable numbers (with
+about 100 claims, one abstract more or less found moves label-only F1 by about 0.01–0.02)."""
+
+
+def notes(result: Mapping[str, Any]) -> list[str]:
+    """Caveats about a :func:`run` result, as sentences: in-sample (a SciFact *train*
+    claims file — the shipped model was fine-tuned and every threshold chosen on it) and
+    too few claims (:data:`SMALL_RUN`). ``litsynth eval`` prints them on stderr; the
+    Method page shows the same caveats from the run record."""
+    out = []
+    if "train" in str(result.get("claims_file", "")):
+        trained = "the model was fine-tuned and " if result.get("verifier", {}).get("method") == "hybrid" else ""
+        out.append(f"in-sample: {trained}the thresholds were chosen on SciFact train, so these numbers "
+                   "overstate what the verifier does on unseen claims (cross-validated numbers: "
+                   "generator/model/MODEL_CARD.md)")
+    claims = result.get("claims")
+    if isinstance(claims, int) and claims < SMALL_RUN:
+        out.append(f"only {claims} claims scored: too few for stable numbers")
+    return out
+
+
 def main_eval(args: argparse.Namespace) -> int:
     """Run ``litsynth eval scifact`` from parsed arguments (see :func:`add_eval_arguments`).
 
     Prints the table, or with ``--json`` exactly one JSON object on stdout holding the 18
-    metric keys of :func:`generator.scifact.metrics` (floats in [0, 1]). Returns 0; errors
+    metric keys of :func:`generator.scifact.metrics` (floats in [0, 1]); :func:`notes` go
+    to stderr. Returns 0; errors
     propagate as ``LitsynthError`` subclasses (``CorpusError``, ``ScoringError``) for
     ``generator.cli`` to report.
     """
@@ -390,6 +414,8 @@ def main_eval(args: argparse.Namespace) -> int:
             Path(out).write_text(json.dumps(result, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         except OSError as exc:
             raise LitsynthError(f"{out}: cannot write the run record: {exc.strerror or exc}") from exc
+    for note in notes(result):
+        print(f"note: {note}", file=sys.stderr)
     if getattr(args, "json", False):
         keys = dict.fromkeys(scifact.OFFICIAL_METRIC_KEYS + scifact.METRIC_KEYS)
         print(json.dumps({k: result[k] for k in keys}, sort_keys=True))

@@ -98,7 +98,8 @@ class Options:
 class Report:
     """Outcome of a run.
 
-    ``built``: slugs with a page; ``failed``: slug → one-line reason; ``retrieved``: slugs
+    ``built``: slugs with a page; ``failed``: slug → one-line reason; ``kept``: failed slugs
+    whose page of an earlier build is kept (from the claim-set cache); ``retrieved``: slugs
     whose snapshot was (re)written; ``recomputed`` / ``cached``: built slugs whose claim set
     was computed / taken from the cache; ``warnings``: lines for the user; ``site``: the site
     folder; ``mkdocs_ran``: False when the site was already up to date; ``timings``: seconds
@@ -110,6 +111,7 @@ class Report:
 
     built: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
+    kept: list[str] = field(default_factory=list)
     retrieved: list[str] = field(default_factory=list)
     recomputed: list[str] = field(default_factory=list)
     cached: list[str] = field(default_factory=list)
@@ -368,6 +370,7 @@ def build(options: Options) -> Report:
         t = time.perf_counter()
         performance = _performance(options, report)
         files = render.render_site(syntheses, site_name=site_name, failures=report.failed,
+                                   kept={slug: report.failed[slug] for slug in report.kept},
                                    performance=performance,
                                    verifier=_verifier_facts(options, report, syntheses),
                                    rendered=_question_files(syntheses, site_name, options, rendered))
@@ -474,6 +477,7 @@ def _syntheses(questions: list[Question], options: Options, report: Report, stor
         q = entry.question
         if entry.snapshot is None:
             report.failed[q.slug] = entry.failure or "no snapshot"
+            _keep_earlier(q.slug, store, out, report)
             continue
         (strict_problems if options.strict else report.warnings).extend(entry.problems)
         if entry.stale:
@@ -481,6 +485,7 @@ def _syntheses(questions: list[Question], options: Options, report: Report, stor
             (strict_problems if options.strict else report.warnings).append(entry.stale)
         if entry.data is None:
             report.failed[q.slug] = _internal_error(entry.failure or "")
+            _keep_earlier(q.slug, store, out, report)
             continue
         if entry.computed:
             report.recomputed.append(q.slug)
@@ -490,6 +495,15 @@ def _syntheses(questions: list[Question], options: Options, report: Report, stor
         out.append(entry.data)
         report.built.append(q.slug)
     return out, rendered, strict_problems
+
+
+def _keep_earlier(slug: str, store: cache.Cache, out: list[dict], report: Report) -> None:
+    """Nothing already built is lost: a question this build could not build keeps the claim
+    set of its last successful build (when the cache has one), its page marked as such."""
+    earlier = store.latest(slug)
+    if earlier is not None:
+        out.append(earlier)
+        report.kept.append(slug)
 
 
 def _read_snapshot(entry: _Entry, options: Options, report: Report) -> bool:

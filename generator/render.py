@@ -41,6 +41,7 @@ import markupsafe
 from generator import bibliography, structured_data, svg
 from generator.cache import file_digest, hash_sources
 from generator.display import clean, person_name, record_links
+from generator.evaluate import SMALL_RUN
 from generator.models import CONTRADICTS, SUPPORTS, VERDICTS
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "site_templates"
@@ -351,9 +352,11 @@ def page_context(data: dict, *, site_name: str) -> dict:
     )
 
 
-def render_synthesis(data: dict, env: jinja2.Environment, *, site_name: str = "litsynth") -> str:
-    """The Markdown page of one claim set."""
-    return env.get_template("synthesis.md.j2").render(**page_context(data, site_name=site_name))
+def render_synthesis(data: dict, env: jinja2.Environment, *, site_name: str = "litsynth",
+                     kept: str | None = None) -> str:
+    """The Markdown page of one claim set. ``kept``: why this build could not rebuild the
+    question (the page then shows the claim set of an earlier build, under a warning)."""
+    return env.get_template("synthesis.md.j2").render(**page_context(data, site_name=site_name), kept=kept)
 
 
 def bibliography_files(data: dict) -> dict[str, str]:
@@ -371,12 +374,12 @@ def bibliography_files(data: dict) -> dict[str, str]:
     }
 
 
-def question_files(data: dict, env: jinja2.Environment, *, site_name: str) -> dict[str, str]:
+def question_files(data: dict, env: jinja2.Environment, *, site_name: str, kept: str | None = None) -> dict[str, str]:
     """Every file of one claim set's page: ``questions/<slug>.md`` (the page),
     ``questions/<slug>.json`` (the claim set) and :func:`bibliography_files`. A function of
-    ``data``, ``site_name``, the templates and this package's rendering code only (see
-    :func:`question_key`)."""
-    files = {f"questions/{data['slug']}.md": render_synthesis(data, env, site_name=site_name),
+    ``data``, ``site_name``, ``kept`` (see :func:`render_synthesis`), the templates and this
+    package's rendering code only (see :func:`question_key`, which assumes ``kept=None``)."""
+    files = {f"questions/{data['slug']}.md": render_synthesis(data, env, site_name=site_name, kept=kept),
              f"questions/{data['slug']}.json": json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n"}
     files.update(bibliography_files(data))
     return files
@@ -516,7 +519,8 @@ def _screening_rule() -> dict[str, float]:
 def render_site(syntheses: list[dict], *, site_name: str, failures: dict[str, str] | None = None,
                 templates: Path = TEMPLATES, performance: dict | None = None,
                 verifier: dict | None = None,
-                rendered: dict[str, dict[str, str]] | None = None) -> dict[str, str]:
+                rendered: dict[str, dict[str, str]] | None = None,
+                kept: dict[str, str] | None = None) -> dict[str, str]:
     """All generated files of the site: ``{relative path: text}``.
 
     ``syntheses`` are claim sets; ``failures`` maps question slugs that could not be built to
@@ -527,21 +531,26 @@ def render_site(syntheses: list[dict], *, site_name: str, failures: dict[str, st
     :func:`generator.pipeline._verifier_facts`) gives the Method page its verifier section:
     thresholds and the SciFact numbers of each run record. ``rendered`` maps slugs to their
     :func:`question_files` made earlier (the build keeps them between runs); the others
-    are rendered here.
+    are rendered here. ``kept`` maps slugs among ``failures`` whose claim set of an earlier
+    build is in ``syntheses`` to the failure (their pages say so).
     """
+    kept = kept or {}
     env = environment(templates)
     files: dict[str, str] = {}
     ordered = sorted(syntheses, key=lambda d: (d["snapshot"]["retrieved_at"], d["slug"]), reverse=True)
     for data in ordered:
         done = (rendered or {}).get(data["slug"])
+        if data["slug"] in kept:
+            done = question_files(data, env, site_name=site_name, kept=kept[data["slug"]])
         files.update(done if done is not None else question_files(data, env, site_name=site_name))
     files["index.md"] = env.get_template("index.md.j2").render(
         syntheses=ordered, mixes={d["slug"]: verdict_mix(d) for d in ordered},
         bars={d["slug"]: markupsafe.Markup(svg.verdict_bar(verdict_mix(d), width=160, height=14, labels=False,
                                                            title="Claims per verdict")) for d in ordered},
-        failures=failures or {}, site_name=site_name, verdicts=VERDICTS)
+        failures=failures or {}, kept=kept, site_name=site_name, verdicts=VERDICTS)
     files["method.md"] = env.get_template("method.md.j2").render(
-        syntheses=ordered, verifier=verifier, metric_rows=SCIFACT_ROWS, screening=_screening_rule())
+        syntheses=ordered, verifier=verifier, metric_rows=SCIFACT_ROWS, screening=_screening_rule(),
+        small_run=SMALL_RUN)
     files["tags.md"] = env.get_template("tags.md.j2").render(syntheses=ordered)
     schema = claim_set_schema()
     files[SCHEMA_FILE] = json.dumps(schema, ensure_ascii=False, indent=1) + "\n"

@@ -137,6 +137,7 @@ def synthesise(question: Question, snapshot: Snapshot) -> dict:
             "litsynth_version": __version__,
             "verifier": dict(zip(("method", "version"), verification.active_method())),
             "max_claims_per_record": MAX_CLAIMS_PER_RECORD,
+            "candidates_per_claim": verification.CANDIDATES_PER_CLAIM,
         },
     }
     data["assessment"] = assessment.assess(data)

@@ -721,6 +721,8 @@ _NT_STEMS = frozenset(
     "didn doesn don isn wasn aren weren can couldn shouldn won wouldn hasn haven hadn mustn".split()
 )
 _SCOPE_STOP = frozenset("but whereas while although though which that than".split())
+_AUXILIARY = frozenset("is are was were be been being am do does did has have had can could will would "
+                       "shall should may might must also still".split())
 SCOPE_TOKENS = 5
 # "mice lacking Sirt1 in …": a condition names its object, the rest is the finding.
 CONDITION_SCOPE_TOKENS = 2
@@ -731,7 +733,15 @@ def _cue_kind(toks: tuple[Token, ...], i: int, text: str) -> str | None:
     nxt = toks[i + 1].low if i + 1 < len(toks) else ""
     prev = toks[i - 1].low if i > 0 else ""
     if low == "not":
-        return None if nxt == "only" else "predicate"
+        if nxt == "only":
+            return None
+        # "LLMs not specifically trained for reasoning exhibit …": a reduced relative clause
+        # describes the subject (a setup, like "mice lacking X"); the finding follows.
+        participle = toks[i + 2].low if nxt.endswith("ly") and i + 2 < len(toks) else nxt
+        if (i > 0 and toks[i - 1].stem is not None and prev not in _AUXILIARY
+                and not toks[i].boundary and participle.endswith("ed")):
+            return "condition"
+        return "predicate"
     if low == "no":
         return None if nxt in ("more", "less", "fewer", "longer") else "predicate"
     if low in _NEG_WORDS:

@@ -116,7 +116,7 @@ __all__ = [
 ]
 
 METHOD = "lexical"
-METHOD_VERSION = "lexical-5"  # 3: words that only share a stem with a direction word (text.NOT_DIRECTION_WORDS); 4: direction anchors within a contrast segment; 5: aim sentences are not evidence
+METHOD_VERSION = "lexical-6"  # 3: words that only share a stem with a direction word (text.NOT_DIRECTION_WORDS); 4: direction anchors within a contrast segment; 5: aim sentences are not evidence; 6: "X not trained …" (reduced relative) is a setup, not a negated finding, and opposite phrases on different axes need CROSS_AXIS_ANCHORS shared words
 
 # Label thresholds, chosen on SciFact *train* claims only (never dev/test) by
 # benchmarks/tune_lexical.py: coordinate ascent maximising the mean of abstract-level
@@ -157,6 +157,9 @@ CUE_STRENGTH = {"number": 0.95, "negation": 0.9, "substitution": 0.85, "directio
 # Aggregation: a contradicting judgement is "comparable" to the best supporting one when
 # its confidence is at least this share of it (and vice versa) — DESIGN §5 "comparable".
 COMPARABLE = 0.8
+# Independent records judged per claim: the best BM25 matches among the included records
+# (a record sharing few of the claim's words fails the document gate anyway). Pages state it.
+CANDIDATES_PER_CLAIM = 10
 
 # A number conflict counts only in a sentence that shares half the claim's core words.
 _NUMBER_CONFLICT_MIN_COVERAGE = 0.5
@@ -176,6 +179,11 @@ _HEADING = re.compile(
 # Anchor window: a direction phrase speaks about the claim only when a shared content
 # word lies within this many content words of it.
 _ANCHOR = 3
+# Opposite phrases on different axes ("degrade performance" vs "tics accumulate") must
+# share this many anchor words to count as a flip; on one axis one shared word does. On
+# SciFact train (rules alone): label-only F1 unchanged, label+rationale 0.510 → 0.512 oracle
+# (3 lost 0.006 label-only).
+CROSS_AXIS_ANCHORS = 2
 
 
 @dataclass(frozen=True)
@@ -367,12 +375,14 @@ def _direction_flip(claim: _Features, sent: _Features, matched: frozenset[str]) 
         return False
     opposite = agree = False
     for sign, axis, anchors in _anchored_units(claim, matched):
-        overlaps = sorted(((len(anchors & a), s) for s, ax, a in sent_units if T.comparable_axes(axis, ax)),
-                          reverse=True)
+        overlaps = sorted(((len(anchors & a), s, ax == axis) for s, ax, a in sent_units
+                           if T.comparable_axes(axis, ax)), reverse=True)
         if not overlaps:
             continue
-        top, top_sign = overlaps[0]
+        top, top_sign, same_axis = overlaps[0]
         if top == 0 or (len(overlaps) > 1 and overlaps[1][0] == top and overlaps[1][1] != top_sign):
+            continue
+        if top_sign != sign and not same_axis and top < CROSS_AXIS_ANCHORS:
             continue
         if top_sign == sign:
             agree = True
@@ -885,9 +895,11 @@ def aggregate(claim: Claim, judgements: Sequence[Judgement], *, source_has_text:
 
     The caller passes only judgements against records independent of the claim's source
     (not its own record nor another version of it). For a curated claim the judgement
-    against its cited record (``kind="citation"``) counts like any other — the cited
-    paper is a source independent of the researcher who wrote the claim — and its label
-    is also reported as ``citation_label``.
+    against its cited record (``kind="citation"``, its label reported as
+    ``citation_label``) is the citation check (DESIGN §5), not corroboration: the cited
+    paper is the claim's source, so its SUPPORTS does not count towards CORROBORATED
+    (one paper is not two), while its CONTRADICTS does count — the claim misstates its
+    own source.
 
     Rules, with S = best SUPPORTS confidence, C = best CONTRADICTS confidence and
     "comparable" meaning the weaker is at least :data:`COMPARABLE` (0.8) × the stronger:
@@ -910,8 +922,10 @@ def aggregate(claim: Claim, judgements: Sequence[Judgement], *, source_has_text:
         return sorted((j for j in judgements if j.label == label),
                       key=lambda j: (-j.confidence, j.record_id))
 
-    sup, con = ranked(SUPPORTS), ranked(CONTRADICTS)
     citation = next((j.label for j in judgements if j.kind == "citation"), None)
+    cited_ids = {j.record_id for j in judgements if j.kind == "citation"}
+    judgements = [j for j in judgements if not (j.kind == "citation" and j.label == SUPPORTS)]
+    sup, con = ranked(SUPPORTS), ranked(CONTRADICTS)
     s = sup[0].confidence if sup else None
     c = con[0].confidence if con else None
     supporting = tuple(dict.fromkeys(j.record_id for j in sup))
@@ -950,13 +964,18 @@ def aggregate(claim: Claim, judgements: Sequence[Judgement], *, source_has_text:
         cite_note = ""
     else:
         verdict, conf = UNCORROBORATED, None
-        checked = len({j.record_id for j in judgements}) + unjudged
+        checked = len({j.record_id for j in judgements} - cited_ids) + unjudged
         # A curated claim that cites nothing has no source statement to fall back on.
-        who = ("Not supported by any source: the question file cites none for it, and"
-               if claim.origin == "curated" and not claim.cites else "Stated by its source only:")
+        if claim.origin == "curated" and not claim.cites:
+            who = "Not supported by any source: the question file cites none for it, and"
+        elif citation is not None:
+            who = "Stated by its cited source only:"
+        else:
+            who = "Stated by its source only:"
+        other = " other" if citation is not None else ""
         reason = (f"{who} none of the "
-                  f"{checked} independent records checked supports or contradicts it."
-                  if checked else f"{who} no independent record to check it against.")
+                  f"{checked}{other} independent records checked supports or contradicts it."
+                  if checked else f"{who} no{other} independent record to check it against.")
     return Verdict(
         claim_id=claim.id,
         verdict=verdict,
@@ -999,7 +1018,7 @@ def verify(
     claims: Sequence[Claim],
     records: Sequence[Record],
     *,
-    candidates_per_claim: int = 10,
+    candidates_per_claim: int | None = None,
     observe: Callable[[Claim, Record], None] | None = None,
 ) -> tuple[list[Judgement], list[Verdict]]:
     """Judge every claim against independent records and aggregate one verdict each.
@@ -1014,7 +1033,8 @@ def verify(
     version with text in its group) is judged first with ``kind="citation"``, and the
     candidates are the records outside the cited groups. Candidates are pre-filtered by
     BM25 (bm25s, over the stems of every record's abstract, built once) and the top
-    ``candidates_per_claim`` with a positive score are judged, IDF from the same records.
+    ``candidates_per_claim`` (default :data:`CANDIDATES_PER_CLAIM`) with a positive score
+    are judged, IDF from the same records.
 
     ``observe(claim, record)``, when given, is called for every (claim, record) pair
     checked, whether it ends at the document gate or in a judgement (benchmarks count
@@ -1024,6 +1044,8 @@ def verify(
     INFO, plus every citation judgement (any label), ordered by claim then citation first
     then record order; one verdict per claim, in claim order. Deterministic.
     """
+    if candidates_per_claim is None:
+        candidates_per_claim = CANDIDATES_PER_CLAIM
     with_text = [r for r in records if r.text_available]
     idf = idf_table(r.abstract or "" for r in with_text)
     retriever = None

@@ -210,9 +210,43 @@ def test_a_sentence_whose_subject_is_a_bare_pronoun_is_not_a_claim():
     assert "These results show that retrieval reduces hallucination by 12% on TruthfulQA." in texts
 
 
+@pytest.mark.parametrize("sentence", [
+    "For the 1.5B model, it reduces the average response length by 53.1% while improving accuracy by 5.8%.",
+    "On RAGTruth++, it reaches an F1 score of 0.776, outperforming all baselines.",
+    "While it improves reliability, it significantly increases inference costs by 40%.",
+    "However, its high training and storage costs significantly restrict adoption.",
+    "These results improve the understanding of overthinking and significantly reduce the problem.",
+])
+def test_fronted_possessive_and_unnamed_result_subjects_are_not_claims(sentence):
+    abstract = "We propose RetroLM, a retrieval-augmented language model. " + sentence
+    assert cue_score(sentence) > 0
+    assert sentence not in [c.text for c in extract_claims(_rec(abstract))]
+
+
+@pytest.mark.parametrize("sentence", [
+    "While LLMs offer strong zero-shot capabilities, their performance did not match that of finetuned models.",
+    "Despite instruction tuning of large language models, they significantly underperform humans on ARC.",
+    "These findings also reveal significant limitations in current models' layout reasoning.",
+    "These findings provide causal evidence that ChatGPT reduces linguistic disparities.",
+])
+def test_a_named_referent_or_a_reported_result_keeps_the_claim(sentence):
+    abstract = "We propose RetroLM, a retrieval-augmented language model. RetroLM is fast. " + sentence
+    assert sentence in [c.text for c in extract_claims(_rec(abstract))]
+
+
 def test_no_claim_of_real_abstracts_starts_with_an_unresolved_pronoun(arxiv_records):
     starts = re.compile(r"^(?:[A-Z]\w+(?: \w+)?, )?(?:it|they|It|They) (?!(?:is|was|were|are) (?:\w+ )?"
                         r"(?:shown|found|observed|demonstrated|noted|known|revealed|confirmed|established) that)")
     claims = [c.text for rec in arxiv_records for c in extract_claims(rec)]
     assert len(claims) > 200
     assert [t for t in claims if starts.match(t)] == []
+
+
+def test_the_opening_sentence_needs_a_reported_result():
+    background = "Long chain-of-thought significantly enhances the reasoning capabilities of language models."
+    reported = "We show that long chain-of-thought significantly enhances the reasoning capabilities of models."
+    rest = (" We propose ShortCoT, a pruning method. ShortCoT cuts reasoning tokens by 40% on GSM8K. "
+            "Accuracy is unchanged within 0.5 points.")
+    assert cue_score(background) > 0
+    assert background not in [c.text for c in extract_claims(_rec(background + rest))]
+    assert reported in [c.text for c in extract_claims(_rec(reported + rest))]

@@ -217,6 +217,10 @@ def test_stale_snapshot_warns_and_unreadable_snapshot_fails_only_its_question(pr
     path = project / "content" / "questions" / "reasoning-modes-cost.yaml"
     path.write_text(re.sub(r'\n *- "reasoning token budget control"', "", path.read_text()))
     broken = project / "content" / "snapshots" / "alignment-tax.json"
+    page = project / "site" / "questions" / "alignment-tax" / "index.html"
+    claim_set = (project / "site" / "questions" / "alignment-tax.json").read_text()
+    assert "Not rebuilt" not in page.read_text()
+    good = broken.read_bytes()
     broken.write_text('{"slug": "alignment-tax", "records": [')
     report = pipeline.build(options(project))
     (warning,) = [w for w in report.warnings if "other search settings" in w]
@@ -227,6 +231,16 @@ def test_stale_snapshot_warns_and_unreadable_snapshot_fails_only_its_question(pr
     assert sorted(report.built) == SLUGS[1:]
     assert broken.read_text() == '{"slug": "alignment-tax", "records": ['  # never overwritten
     assert "alignment-tax" in (project / "site" / "index.html").read_text()
+    # Nothing already built is lost: the last good page stays, saying why it was not rebuilt.
+    assert report.kept == ["alignment-tax"]
+    assert "Not rebuilt: this page is from an earlier build" in page.read_text()
+    assert "not a valid litsynth snapshot" in page.read_text()
+    assert (project / "site" / "questions" / "alignment-tax.json").read_text() == claim_set
+    assert "the page of its last successful build is kept" in (project / "site" / "index.html").read_text()
+    # Once the snapshot is good again the page is rebuilt without the notice.
+    broken.write_bytes(good)
+    report = pipeline.build(options(project))
+    assert not report.failed and not report.kept and "Not rebuilt" not in page.read_text()
 
 
 def test_mkdocs_failure_leaves_everything_as_it_was(project):

@@ -512,6 +512,9 @@ def test_method_page_states_thresholds_and_the_measured_numbers():
     assert "Open setting — 809 claims of claims\\_train\\.jsonl" in page
     assert "top 3 BM25 abstracts of 5183 in corpus\\.jsonl (those scoring at least 0.9 × the best)," in page
     assert "In-sample numbers" in page and "Measured with another verifier" not in page
+    assert "Small run" not in page
+    small = dict(facts, runs=[{**_run_record(version), "claims": 20}])
+    assert "Only 20 claims were scored" in render.render_site([], site_name="Test site", verifier=small)["method.md"]
     from generator import screening  # the screening rule is stated from its constants
     assert f"*facet evidence* of at least {screening.MIN_FACET_EVIDENCE}" in page
     assert f"coverage* of at least {screening.MIN_QUESTION_COVERAGE}" in page

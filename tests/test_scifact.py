@@ -384,6 +384,22 @@ def test_main_eval_json_and_table(monkeypatch, capsys, tmp_path):
     assert "oracle setting: 30 claims" in table
     row = next(line for line in table.splitlines() if line.startswith("abstract label-only"))
     assert float(row.split()[-1]) == pytest.approx(result["abstract_label_only_f1"], abs=5e-4)
+    # 30 train claims: both caveats, on stderr (stdout stays one JSON object with --json)
+    assert evaluate.main_eval(_parse(argv)) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out) == result
+    assert "note: in-sample:" in captured.err and "note: only 30 claims scored" in captured.err
+
+
+def test_notes_name_in_sample_and_small_runs():
+    big = {"claims_file": "claims_dev.jsonl", "claims": 300, "verifier": {"method": "hybrid"}}
+    assert evaluate.notes(big) == []
+    train = evaluate.notes(dict(big, claims_file="claims_train.jsonl"))
+    assert len(train) == 1 and "model was fine-tuned" in train[0]
+    lexical = evaluate.notes(dict(big, claims_file="claims_train.jsonl", verifier={"method": "lexical"}))
+    assert "model was" not in lexical[0] and "thresholds were chosen" in lexical[0]
+    assert evaluate.notes(dict(big, claims=evaluate.SMALL_RUN - 1)) == [
+        f"only {evaluate.SMALL_RUN - 1} claims scored: too few for stable numbers"]
 
 
 def test_real_judge_when_available(train_claims, corpus):

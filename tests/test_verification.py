@@ -307,9 +307,18 @@ def test_aggregate_rules():
     curated = curated_claim("X improves Y.", ("arXiv:2309.06256",))
     v = V.aggregate(curated, [_j("arxiv:2309.06256", NOT_ENOUGH_INFO, 0.0, "citation")], source_has_text=False)
     assert (v.verdict, v.confidence, v.citation_label) == (UNVERIFIABLE, None, NOT_ENOUGH_INFO)
-    v = V.aggregate(curated, [_j("arxiv:2309.06256", SUPPORTS, 0.8, "citation")])
-    assert (v.verdict, v.citation_label, v.supporting) == (CORROBORATED, SUPPORTS, ("arxiv:2309.06256",))
-    assert v.reason.endswith("The cited record supports it.")
+    # The cited record is the claim's source: its support alone corroborates nothing...
+    v = V.aggregate(curated, [_j("arxiv:2309.06256", SUPPORTS, 0.8, "citation"), _j("r2", NOT_ENOUGH_INFO, 0.0)])
+    assert (v.verdict, v.citation_label, v.supporting, v.confidence) == (UNCORROBORATED, SUPPORTS, (), None)
+    assert v.reason == ("Stated by its cited source only: none of the 1 other independent records checked "
+                        "supports or contradicts it. The cited record supports it.")
+    # ...another record's does, and the cited record is not counted as a second one.
+    v = V.aggregate(curated, [_j("arxiv:2309.06256", SUPPORTS, 0.8, "citation"), _j("r2", SUPPORTS, 0.6)])
+    assert (v.verdict, v.supporting, v.confidence) == (CORROBORATED, ("r2",), 0.6)
+    assert v.reason == "Supported by 1 independent record; none contradicts. The cited record supports it."
+    # A cited record that contradicts the claim does count: the claim misstates its source.
+    v = V.aggregate(curated, [_j("arxiv:2309.06256", CONTRADICTS, 0.7, "citation")])
+    assert (v.verdict, v.contradicting, v.citation_label) == (CONTRADICTED, ("arxiv:2309.06256",), CONTRADICTS)
 
 
 # --------------------------------------------------------------------------- verify
@@ -346,7 +355,7 @@ def test_verify_curated_claim_citation_and_corroboration():
     assert sum(1 for j in judgements if j.record_id == "arxiv:2309.06256") == 1
     assert verdict.citation_label == SUPPORTS
     assert verdict.verdict == CONTESTED
-    assert set(verdict.supporting) == {"arxiv:2309.06256", "arxiv:2401.00002"}
+    assert verdict.supporting == ("arxiv:2401.00002",)  # the cited record is the source, not a corroboration
     assert verdict.contradicting == ("arxiv:2401.00003",)
 
 
@@ -464,6 +473,20 @@ def test_a_sentence_stating_the_aim_is_not_evidence():
     assert V.judge_text(claim, [aim])[0] == NOT_ENOUGH_INFO
     label, _, rationale = V.judge_text(claim, [aim, finding])
     assert label == CONTRADICTS and rationale[0][0] == 1
+
+
+def test_opposite_words_on_different_axes_need_two_shared_anchor_words():
+    # Found on the example site: "tics accumulate over multi-turn conversations" does not
+    # contradict "multi-turn interactions degrade performance" through one shared word.
+    claim = ("Our experiments reveal the conversation tax, where multi-turn interactions consistently "
+             "degrade performance when compared to single-shot baselines.")
+    sentence = ("We further demonstrate that verbal tics accumulate over multi-turn conversations, are "
+                "amplified in subjective tasks, and show distinct cross-lingual patterns.")
+    assert not V.score_pair(claim, sentence).direction  # one shared anchor ("multi-turn")
+    assert V.judge_text(claim, [sentence])[0] != CONTRADICTS
+    # Across axes with the object shared, and on one axis, opposites still contradict.
+    assert V.judge_text("Fine-tuning reduces accuracy on MMLU.", ["Fine-tuning improves accuracy on MMLU."])[0] == CONTRADICTS
+    assert V.judge_text("Metformin increases tumour growth in mice.", ["Metformin reduced tumour growth in mice."])[0] == CONTRADICTS
 
 
 def test_an_amount_word_does_not_contradict_a_property_word():
