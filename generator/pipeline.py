@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shlex
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -221,7 +222,18 @@ def _locate(text: str, key: str) -> str:
     return ""
 
 
-def identifier_problems(question: Question, snap: Snapshot, text: str) -> list[str]:
+def refresh_command(slug: str, options: Options | None = None) -> str:
+    """The ``litsynth refresh`` command line to suggest for ``slug``: with this run's
+    ``--offline`` and ``--library`` arguments, so that it works where the build did."""
+    parts = ["litsynth refresh"]
+    if options is not None:
+        if options.offline:
+            parts.append("--offline")
+        parts += [f"--library {shlex.quote(str(path))}" for path in options.libraries]
+    return " ".join(parts + [shlex.quote(slug)])
+
+
+def identifier_problems(question: Question, snap: Snapshot, text: str, options: Options | None = None) -> list[str]:
     """Well-formed ``include:`` / ``cites:`` identifiers of ``question`` that ``snap`` does
     not hold, as ``path:line:column: message`` lines (``text`` is the question file).
 
@@ -238,7 +250,7 @@ def identifier_problems(question: Question, snap: Snapshot, text: str) -> list[s
         problems.append(
             f"{question.path}{_locate(text, key)}: include {key!r} was not found by any provider "
             f"that answered ({providers}{also}) — check the identifier, or run "
-            f"'litsynth refresh {question.slug}' with a provider that has it")
+            f"'{refresh_command(question.slug, options)}' with a provider that has it")
     held = {k for rec in snap.records for k in identity_keys(rec)}
     reported = set(snap.unresolved_includes)
     for i, claim in enumerate(question.claims):
@@ -248,17 +260,17 @@ def identifier_problems(question: Question, snap: Snapshot, text: str) -> list[s
             reported.add(key)
             problems.append(
                 f"{question.path}{_locate(text, key)}: claims[{i}].cites {key!r} is not among the "
-                f"retrieved records — add it to 'include:' and run 'litsynth refresh {question.slug}', "
+                f"retrieved records — add it to 'include:' and run '{refresh_command(question.slug, options)}', "
                 "or the claim cannot be checked against it")
     return problems
 
 
-def _stale_warning(question: Question, snap: Snapshot) -> str | None:
+def _stale_warning(question: Question, snap: Snapshot, options: Options | None = None) -> str | None:
     if snap.query_digest and snap.query_digest != snapshots.search_digest(question, snap.providers):
         return (f"{question.path}: the snapshot of {question.slug} was retrieved "
                 f"{snap.retrieved_at[:10] or 'earlier'} with other search settings (queries, since, "
                 f"max_records or include changed since) — the page shows what that search found; "
-                f"run 'litsynth refresh {question.slug}' to search again")
+                f"run '{refresh_command(question.slug, options)}' to search again")
     return None
 
 
@@ -290,7 +302,7 @@ def _refresh_one(question: Question, sources: _Sources, options: Options) -> Sna
     library = sources.library()
     if old is not None and library is not None and library.faults:
         raise RetrievalError(
-            f"the library skipped {len(library.faults)} entr{'y' if len(library.faults) == 1 else 'ies'} "
+            f"the library files have {len(library.faults)} problem{'' if len(library.faults) == 1 else 's'} "
             f"(first: {library.faults[0]}); the previous snapshot {path.name} is kept — fix the corpus "
             f"file, or delete the snapshot to accept a partial corpus")
     snap = retrieve_one(question, providers, now=_now(options))
@@ -550,8 +562,8 @@ def _look_up(entry: _Entry, options: Options, report: Report, store: cache.Cache
     """Identifier problems, staleness and the cached claim set of an entry with a snapshot."""
     q, snap = entry.question, entry.snapshot
     question_bytes = _question_file(q, options).read_bytes()
-    entry.problems = identifier_problems(q, snap, question_bytes.decode("utf-8", "replace"))
-    entry.stale = _stale_warning(q, snap)
+    entry.problems = identifier_problems(q, snap, question_bytes.decode("utf-8", "replace"), options)
+    entry.stale = _stale_warning(q, snap, options)
     t = time.perf_counter()
     entry.key = cache.synthesis_key(q, question_bytes, entry.snapshot_bytes)
     entry.data = None if options.force else store.get(q.slug, entry.key)
@@ -596,7 +608,7 @@ def refresh(options: Options, slugs: list[str] | None = None) -> Report:
                     report.failed[slug] = str(exc)
                     continue
                 text = _question_file(by_slug[slug], options).read_text(encoding="utf-8", errors="replace")
-                report.warnings.extend(identifier_problems(by_slug[slug], snap, text))
+                report.warnings.extend(identifier_problems(by_slug[slug], snap, text, options))
         finally:
             sources.close()
     report.timings["retrieval"] = report.timings["total"] = time.perf_counter() - started

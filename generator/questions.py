@@ -83,8 +83,11 @@ class _Text:
 
     collapse: bool = False
     sentence: bool = False  # must read as one complete sentence (a curated claim)
+    words: bool = False  # must hold a letter (a question: "42" is not one)
 
 
+_WORD_OF_LETTERS = re.compile(r"[^\W\d_]")
+"""A letter, in any script: what a research question cannot lack ("42", "???")."""
 _COMPLETE_SENTENCE = re.compile(r"^[^\W_].*[.!?][\"')\]\u201d\u2019]*$", re.S)
 
 
@@ -146,7 +149,7 @@ _CLAIM = _Map(
 _QUESTION = _Map(
     fields=(
         ("title", _Text(collapse=True)),
-        ("question", _Text()),
+        ("question", _Text(words=True)),
         ("facets", _List(_Text(collapse=True), "a list of strings, e.g. [RLHF, DPO]")),
         ("search", _SEARCH),
         ("include", _List(_Ident(), "a list of identifiers, e.g. [\"arXiv:2309.06256\"]")),
@@ -343,6 +346,9 @@ class _Converter:
             text = " ".join(raw.split()) if spec.collapse else raw.strip()
             if not text:
                 self.problem(node, _at(where, f"expected {want}, got an empty string"))
+                return _BAD
+            if spec.words and not _WORD_OF_LETTERS.search(text):
+                self.problem(node, _at(where, f"expected {want} in words, got {_show(raw)}"))
                 return _BAD
             if spec.sentence and (len(text.split()) < 2 or not _COMPLETE_SENTENCE.match(text)):
                 # A claim is checked and shown as a sentence; a fragment cannot be verified.
@@ -762,8 +768,8 @@ def _quote(text: str) -> str:
 
 def _require_text(question_text: str) -> str:
     text = _clean(question_text)
-    if not text:
-        raise InputError([Problem("(question)", None, None, "the question is empty — write it in words, "
+    if not _WORD_OF_LETTERS.search(text):
+        raise InputError([Problem("(question)", None, None, "the question has no words — write it in words, "
                                   "e.g. litsynth new \"Does RLHF reduce benchmark accuracy?\"")])
     return text
 

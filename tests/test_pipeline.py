@@ -225,7 +225,9 @@ def test_stale_snapshot_warns_and_unreadable_snapshot_fails_only_its_question(pr
     report = pipeline.build(options(project))
     (warning,) = [w for w in report.warnings if "other search settings" in w]
     assert warning.startswith("content/questions/reasoning-modes-cost.yaml: ")
-    assert "litsynth refresh reasoning-modes-cost" in warning
+    # the suggested command works where this build did: offline, with the same library
+    library = shared_path("corpus", "seed-topic.csl.json")
+    assert f"'litsynth refresh --offline --library {library} reasoning-modes-cost'" in warning
     assert list(report.failed) == ["alignment-tax"]
     assert "not a valid litsynth snapshot" in report.failed["alignment-tax"]
     assert sorted(report.built) == SLUGS[1:]

@@ -322,12 +322,16 @@ def test_slug_collision_is_case_insensitive_and_catches_cplusplus(work):
 
 def test_implicit_types_stay_strings(work, loader):
     path = write("questions/implicit.yaml",
-                 "title: 10:00\nquestion: 2024-12-19\n"
+                 "title: 10:00\nquestion: yes\n"
                  "facets: [NO, 1.10, '10:00', 10:00, 2024-12-19, yes, off, 0x1F, 1e3, .inf, 012]\n"
                  "tags:\n  - NO\n  - 1.10\nsearch:\n  queries: [NO, 2024-12-19]\n  since: '2022'\n"
                  "claims:\n  - text: NO is no.\n")
     q = load_question(path)
-    assert q.title == "10:00" and q.question == "2024-12-19"
+    assert q.title == "10:00" and q.question == "yes"
+    # A question without a letter is not a question, whatever YAML would make of it.
+    bad = write("questions/dated.yaml", "title: T\nquestion: 2024-12-19\n")
+    assert [str(p) for p in problems_of(bad)] == [
+        "questions/dated.yaml:2:11: question: expected a string in words, got '2024-12-19'"]
     assert q.facets == ("NO", "1.10", "10:00", "2024-12-19", "yes", "off", "0x1F", "1e3", ".inf", "012")
     assert q.tags == ("NO", "1.10")
     assert q.queries == ("NO", "2024-12-19")
@@ -731,6 +735,10 @@ def _visible(text: str) -> str:
 @settings(max_examples=150, deadline=None)
 @given(st.text(min_size=1).filter(_visible))
 def test_property_scaffold_always_loads(text):
+    if not re.search(r"[^\W\d_]", _visible(text)):  # no letter: "???", "42"
+        with pytest.raises(InputError, match="the question has no words"):
+            scaffold(text, year=2026)
+        return
     path = _TMP / "scaffold.yaml"
     path.write_text(scaffold(text, year=2026), encoding="utf-8")
     q = load_question(path)

@@ -35,11 +35,21 @@ def _project(tmp_path):
     return snap, snap.read_bytes()
 
 
-def test_a_damaged_library_does_not_replace_a_snapshot(tmp_path):
+def test_a_damaged_library_does_not_replace_a_snapshot(tmp_path, capsys):
     snap, before = _project(tmp_path)
     bad = tmp_path / "bad.jsonl"
     bad.write_text(json.dumps(_record(7)) + "\n{not json\n")
     assert cli.main(["--root", str(tmp_path), "refresh", "--offline", "--library", str(bad)]) == 1
+    assert snap.read_bytes() == before
+    # The count is of the problems printed, not of a different thing ("skipped 4 entries"
+    # after 3 skip warnings, seen in a fresh-user trial).
+    worse = tmp_path / "worse.jsonl"
+    worse.write_text("{not json\n{\"id\": \"x\"}\n")
+    capsys.readouterr()
+    assert cli.main(["--root", str(tmp_path), "refresh", "--offline", "--library", str(worse)]) == 1
+    err = capsys.readouterr().err
+    printed = [line for line in err.splitlines() if line.startswith("warning: ")]
+    assert f"the library files have {len(printed)} problems" in err, err
     assert snap.read_bytes() == before
     truncated = tmp_path / "cut.jsonl.gz"
     data = gzip.compress("".join(json.dumps(_record(i)) + "\n" for i in range(1, 50)).encode())
