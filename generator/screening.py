@@ -65,6 +65,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -133,14 +134,43 @@ def question_terms(question: Question) -> tuple[str, ...]:
     return tuple(dict.fromkeys(content_terms(text)))
 
 
-def matched_facets(facets: tuple[str, ...], terms: set[str]) -> tuple[str, ...]:
-    """The facets all of whose terms are in ``terms`` (facets with no terms never match)."""
+def matched_facets(facets: tuple[str, ...], terms: set[str], text: str | None = None) -> tuple[str, ...]:
+    """The facets all of whose terms are in ``terms`` (facets with no terms never match) or,
+    when ``text`` is given, whose acronym it uses (:func:`facet_acronyms`: "RAG" for
+    "retrieval-augmented generation" in "Radiant boosts RAG performance")."""
     out = []
+    used = _acronyms_in(text) if text else frozenset()
     for facet in facets:
         needed = facet_terms(facet)
-        if needed and all(t in terms for t in needed):
+        if needed and (all(t in terms for t in needed) or used & facet_acronyms(facet)):
             out.append(facet)
     return tuple(out)
+
+
+def facet_acronyms(facet: str) -> frozenset[str]:
+    """Lower-cased acronyms of a facet of two or more words: the initials of all its words
+    and of its words without stop words, hyphenated parts counted as words ("chain of
+    thought" → cot, ct; "reinforcement learning from human feedback" → rlfhf, rlhf;
+    "retrieval-augmented generation" → rag). Empty for a one-word facet."""
+    words = re.findall(r"[A-Za-z0-9]+", facet)
+    if len(words) < 2:
+        return frozenset()
+    content = [w for w in words if w.lower() not in STOPWORDS]
+    full, short = "".join(w[0] for w in words).lower(), "".join(w[0] for w in content).lower()
+    # Two letters only for a two-word facet ("reinforcement learning" → rl): "chain of
+    # thought" → "ct" would match computed tomography.
+    return frozenset(a for a in (full, short) if len(a) >= 3 or (len(a) == 2 and len(words) == 2))
+
+
+def _acronyms_in(text: str) -> frozenset[str]:
+    """Tokens of ``text`` written with two or more capitals ("RAG", "CoT", "LLMs"), lower-cased,
+    a plural "s" removed."""
+    out = set()
+    for tok in re.findall(r"\b[A-Za-z]{2,9}\b", text):
+        if sum(ch.isupper() for ch in tok) >= 2:
+            low = tok.lower()
+            out.add(low[:-1] if tok.endswith("s") and not tok.endswith("S") else low)
+    return frozenset(out)
 
 
 def _ngrams(terms: list[str], longest: int) -> Counter:

@@ -43,7 +43,7 @@ def _claims_for(question: Question, result: ScreeningResult) -> list[Claim]:
         terms = set(content_terms(claim.text))
         score, _ = relevance(question, terms, idf)
         out.append(dataclasses.replace(
-            claim, facets=matched_facets(question.facets, terms), relevance=score))
+            claim, facets=matched_facets(question.facets, terms, claim.text), relevance=score))
     return out
 
 
@@ -57,7 +57,7 @@ def facet_coverage(question: Question, result: ScreeningResult, claims: list[Cla
 
     Returns ``[{"facet", "records": [record ids], "claims": [claim ids]}]`` in facet order.
     A record addresses a facet when screening matched it; a claim when its own sentence
-    contains all of the facet's terms.
+    contains all of the facet's terms or uses its acronym (:func:`generator.screening.facet_acronyms`).
     """
     decided = {d.record_id: d for d in result.decisions}
     included = {r.id for r in result.included}

@@ -283,3 +283,18 @@ def test_screening_is_deterministic_and_threshold_overrides_apply():
     strict = screening.screen(QUESTION, snap, min_facet_evidence=10.0)
     assert strict.included == ()
     assert all(d.reason.startswith("off-topic") and "(needs 10.000)" in d.reason for d in strict.decisions)
+
+
+def test_a_claim_addresses_a_facet_through_its_acronym():
+    from generator.screening import content_terms, facet_acronyms, matched_facets
+    assert facet_acronyms("retrieval-augmented generation") == {"rag"}
+    assert facet_acronyms("chain of thought") == {"cot"}  # not "ct" (computed tomography)
+    assert facet_acronyms("reinforcement learning from human feedback") == {"rlfhf", "rlhf"}
+    assert facet_acronyms("reinforcement learning") == {"rl"} and facet_acronyms("hallucination") == frozenset()
+    facets = ("retrieval-augmented generation", "chain of thought", "hallucination", "large language models")
+    text = "Radiant boosts RAG performance of LLMs on CT scans."
+    assert matched_facets(facets, set(content_terms(text))) == ()
+    assert matched_facets(facets, set(content_terms(text)), text) == (
+        "retrieval-augmented generation", "large language models")
+    # lower-case words are not acronyms: "rag" (cloth), "cot" (bed)
+    assert matched_facets(facets, set(), "A rag on a cot.") == ()
