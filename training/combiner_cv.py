@@ -15,15 +15,15 @@ the best score, abstracts kept per claim) are chosen on the four training folds,
 maximising open-setting abstract label-only F1, with :data:`FREE_THRESHOLDS` or with
 the threshold fixed at 0.5.
 
-Result of 2026-12-05 (fold models of that day, lexical-5 rules, 809 claims, 4,298
+Result of 2026-12-05 (fold models of that day, lexical-6 rules, 809 claims, 4,298
 candidates, l2 = 5; 34 s):
 
 =====================================  =================  ==========
 label when P(label) ≥ τ                 open F1 (P / R)    oracle F1
 =====================================  =================  ==========
-τ chosen for F1 (0.15–0.2 on 5 folds)   0.472 (0.47/0.47)  0.591
-τ = 0.5                                 0.368 (0.62/0.26)  0.388
-site verifier, for comparison           0.407 (0.50/0.34)  0.505
+τ chosen for F1 (0.15–0.2 on 5 folds)   0.474 (0.47/0.48)  0.594
+τ = 0.5                                 0.364 (0.62/0.26)  0.384
+site verifier, for comparison           0.407 (0.51/0.34)  0.504
 =====================================  =================  ==========
 
 The F1 gain exists only where the combiner labels abstracts it gives a 15–20%
@@ -36,7 +36,6 @@ its verifier; this script records the measurement.
 from __future__ import annotations
 
 import argparse
-import pickle
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -176,6 +175,7 @@ def cross_validate(claims, rows, thresholds: Sequence[float], l2: float) -> dict
 
 
 def main(argv: Sequence[str] | None = None) -> None:
+    from training.cv_analysis import load_fold_logits
     from training.train_verifier import bm25_candidates, load_scifact
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -184,13 +184,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--l2", type=float, default=5.0)
     args = ap.parse_args(argv)
     claims, corpus = load_scifact(args.shared)
-    logits: dict[int, dict[int, np.ndarray]] = {}
-    fold_of: dict[int, int] = {}
-    for path in sorted(args.workdir.glob("cv_fold*.pkl")):
-        with path.open("rb") as fh:
-            blob = pickle.load(fh)
-        logits.update(blob["logits"])
-        fold_of.update({cid: blob["fold"] for cid in blob["claims"]})
+    logits, fold_of = load_fold_logits(args.workdir)
     if not fold_of:
         raise SystemExit(f"no cv_fold*.pkl in {args.workdir}: run `python -m training.train_verifier cv` first")
     claims = [c for c in claims if c["id"] in fold_of]

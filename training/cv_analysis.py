@@ -141,19 +141,26 @@ def _svg(rows: list[dict[str, float]], title: str, value: float) -> str:
     return "\n".join(parts) + "\n"
 
 
+def load_fold_logits(workdir: Path) -> tuple[dict[int, dict[int, np.ndarray]], dict[int, int]]:
+    """``({claim id: {doc id: sentence logits (n, 3)}}, {claim id: fold})`` from the
+    ``cv_fold*.pkl`` files ``train_verifier cv`` writes in ``workdir`` (empty when none)."""
+    logits: dict[int, dict[int, np.ndarray]] = {}
+    fold_of: dict[int, int] = {}
+    for path in sorted(Path(workdir).glob("cv_fold*.pkl")):
+        with path.open("rb") as fh:
+            blob = pickle.load(fh)
+        logits.update(blob["logits"])
+        fold_of.update({cid: blob["fold"] for cid in blob["claims"]})
+    return logits, fold_of
+
+
 def main(args) -> dict[str, Any]:
     from generator import verification
     from training.train_verifier import OPEN_K, bm25_candidates, load_scifact
 
     claims, corpus = load_scifact(args.shared)
     by_id = {c["id"]: c for c in claims}
-    logits: dict[int, dict[int, np.ndarray]] = {}
-    fold_of: dict[int, int] = {}
-    for path in sorted(args.workdir.glob("cv_fold*.pkl")):
-        with path.open("rb") as fh:
-            blob = pickle.load(fh)
-        logits.update(blob["logits"])
-        fold_of.update({cid: blob["fold"] for cid in blob["claims"]})
+    logits, fold_of = load_fold_logits(args.workdir)
     claims = [c for c in claims if c["id"] in fold_of]
     folds = sorted(set(fold_of.values()))
     retrieved = {cid: [d for d, _ in row] for cid, row in bm25_candidates(claims, corpus, OPEN_K).items()}
