@@ -60,7 +60,7 @@ def corroboration(data: dict) -> dict:
         return _review("Corroboration", None, ["No claims were extracted."])
     mix = Counter(c["verdict"]["verdict"] for c in claims)
     n = mix[CORROBORATED]
-    reasons = [f"{n} of {len(claims)} claims are corroborated by an independent record."]
+    reasons = [f"{n} of {len(claims)} claims {'is' if n == 1 else 'are'} corroborated by an independent record."]
     reasons += [f"{k}: {v}" for k, v in sorted(mix.items()) if k != CORROBORATED]
     return _review("Corroboration", n / len(claims), reasons)
 

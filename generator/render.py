@@ -263,8 +263,8 @@ def answer_status(data: dict) -> dict:
     else:
         summary = (f"Partly answered: the included sources address {n_cov} of {len(cov)} facets, "
                    f"at most {best_n} in any one source.")
-    summary += (f" {mix['CORROBORATED']} of {n_claims} claims are corroborated by an independent source."
-                if n_claims else "")
+    summary += (f" {mix['CORROBORATED']} of {n_claims} claims {'is' if mix['CORROBORATED'] == 1 else 'are'} "
+                "corroborated by an independent source." if n_claims else "")
     return {"covered": covered, "missing": missing, "best": (best_n, best), "warnings": warnings,
             "facets": rows, "summary": summary}
 
@@ -301,17 +301,21 @@ def sorted_claims(data: dict) -> list[dict]:
 
 
 def evidence_counts(claim: dict) -> dict[str, int]:
-    """``{"supports": n, "contradicts": n, "checked": n}`` over a claim's judgements."""
-    labels = Counter(j["label"] for j in claim["judgements"])
+    """``{"supports": n, "contradicts": n, "checked": n}`` over a claim's judgements against
+    independent records; the citation check of a curated claim (its cited record is its
+    source) is not among them."""
+    judged = [j for j in claim["judgements"] if j.get("kind") != "citation"]
+    labels = Counter(j["label"] for j in judged)
     return {"supports": labels.get(SUPPORTS, 0), "contradicts": labels.get(CONTRADICTS, 0),
-            "checked": len(claim["judgements"])}
+            "checked": len(judged)}
 
 
 def method_counts(data: dict) -> dict:
     """Counts the method-and-limitations section states, all taken from the claim set."""
     included = [r for r in data["records"] if r["screening"]["included"]]
     claims = data["claims"]
-    judged = [j for c in claims for j in c["judgements"]]
+    # Judgements against other (independent) sources; citation checks are counted apart.
+    judged = [j for c in claims for j in c["judgements"] if j.get("kind") != "citation"]
     return {
         "included": len(included),
         "included_without_text": sum(1 for r in included if not r.get("text_available")),
@@ -320,8 +324,9 @@ def method_counts(data: dict) -> dict:
         "hedged": sum(1 for c in claims if c.get("hedged")),
         "judgements": len(judged),
         "decisive": sum(1 for j in judged if j["label"] in (SUPPORTS, CONTRADICTS)),
-        "with_evidence": sum(1 for c in claims if any(j["label"] in (SUPPORTS, CONTRADICTS)
-                                                       for j in c["judgements"])),
+        "citation_checks": sum(1 for c in claims for j in c["judgements"] if j.get("kind") == "citation"),
+        # The records the verdicts rest on (a cited record that contradicts its claim counts).
+        "with_evidence": sum(1 for c in claims if c["verdict"]["supporting"] or c["verdict"]["contradicting"]),
         "sources_with_claims": len({c["record_id"] for c in claims if c.get("record_id")}),
         "years": sorted({r["year"] for r in included if r.get("year")}),
     }
@@ -346,7 +351,8 @@ def page_context(data: dict, *, site_name: str) -> dict:
         included=[r for r in data["records"] if r["screening"]["included"]],
         excluded=[r for r in data["records"] if not r["screening"]["included"]],
         bar=markupsafe.Markup(svg.verdict_bar(mix, title="Claims per verdict")),
-        flow=markupsafe.Markup(svg.prisma_flow(data["prisma"], claims=len(data["claims"]))),
+        flow=markupsafe.Markup(svg.prisma_flow(data["prisma"], claims=sum(
+            1 for c in data["claims"] if c["origin"] == "extracted"))),
         jsonld=script_json(graph),
         verdict_order={v: i for i, v in enumerate(VERDICTS)},
     )
@@ -379,8 +385,10 @@ def question_files(data: dict, env: jinja2.Environment, *, site_name: str, kept:
     ``questions/<slug>.json`` (the claim set) and :func:`bibliography_files`. A function of
     ``data``, ``site_name``, ``kept`` (see :func:`render_synthesis`), the templates and this
     package's rendering code only (see :func:`question_key`, which assumes ``kept=None``)."""
+    # A kept page's download says so too: {"not_rebuilt": {"reason": …}} beside the data.
+    published = data if kept is None else {**data, "not_rebuilt": {"reason": kept}}
     files = {f"questions/{data['slug']}.md": render_synthesis(data, env, site_name=site_name, kept=kept),
-             f"questions/{data['slug']}.json": json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n"}
+             f"questions/{data['slug']}.json": json.dumps(published, ensure_ascii=False, indent=1, sort_keys=True) + "\n"}
     files.update(bibliography_files(data))
     return files
 

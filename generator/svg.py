@@ -153,7 +153,7 @@ def prisma_flow(prisma: dict, *, claims: int | None = None) -> str:
     ]
     if claims is not None:
         extracted = _Box(side_x, y3, side_w, [f"Claims extracted (n = {claims})",
-                                              "each checked against the other sources"], kind="side")
+                                              "each checked against other included sources"], kind="side")
         boxes.append(extracted)
         arrows.append(_arrow(left + main_w, y3 + included.h / 2, side_x - 2, y3 + included.h / 2))
         bottom = max(bottom, y3 + extracted.h)

@@ -73,7 +73,7 @@ def test_every_page_has_the_sections_in_order(built):
         flow_text = " ".join(text(el) for el in descendants(flow[0]) if el["tag"] == "text")
         for label, n in [("Records identified", p["identified"]), ("Duplicates removed", p["duplicates"]),
                          ("Records screened", p["screened"]), ("Records excluded", p["excluded"]),
-                         ("Sources included", p["included"]), ("Claims extracted", len(d["claims"]))]:
+                         ("Sources included", p["included"]), ("Claims extracted", sum(c["origin"] == "extracted" for c in d["claims"]))]:
             assert f"{label} (n = {n})" in flow_text, (slug, label)
         # Answer status: one row per facet with the count of included sources addressing it.
         facet_rows = [[text(td) for td in tr["children"]] for table in page.find("table", class_="ls-facets")
@@ -567,3 +567,24 @@ def test_cross_validated_entry_is_used_only_for_the_version_it_measured(tmp_path
     (tmp_path / "cv_metrics.json").write_text(json.dumps({**shipped, "site_verifier": {**entry, "version": "old"}}))
     assert pipeline._cross_validated(verification.HYBRID_METHOD)["exact"] is False
     assert pipeline._cross_validated("lexical") is None
+
+
+def test_verification_counts_agree_with_the_claims(built):
+    # A fresh-user trial found the paragraph counting the citation check as a judgement
+    # "against another included source" while every reason said none was found.
+    root, data, pages = built
+    for slug, d in data.items():
+        counts = render.method_counts(d)
+        independent = [j for c in d["claims"] for j in c["judgements"] if j["kind"] != "citation"]
+        assert counts["judgements"] == len(independent)
+        assert counts["citation_checks"] == sum(c["origin"] == "curated" and bool(c["cites"]) for c in d["claims"])
+        assert counts["with_evidence"] == sum(bool(c["verdict"]["supporting"] or c["verdict"]["contradicting"])
+                                              for c in d["claims"])
+        body = content(pages[slug])
+        assert f"kept {counts['judgements']} judgement" in body
+        if counts["citation_checks"]:
+            assert "checked against the source it cites (the citation check)" in body
+        for c in d["claims"]:
+            if c["origin"] == "curated":
+                shown = render.evidence_counts(c)
+                assert shown["supports"] == len([r for r in c["verdict"]["supporting"]])
