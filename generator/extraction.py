@@ -47,7 +47,7 @@ from generator import text as T
 from generator.caseless import Caseless
 from generator.models import Claim, Record
 
-__all__ = ["extract_claims", "curated_claim", "cue_score", "has_finding_cue", "claim_id", "is_complete_sentence",
+__all__ = ["extract_claims", "curated_claim", "cue_score", "has_finding_cue", "is_background", "claim_id", "is_complete_sentence",
            "MIN_WORDS", "MAX_WORDS", "METHOD_MIN_SCORE"]
 
 MIN_WORDS = 6
@@ -214,6 +214,14 @@ def _has_core_cue(sentence: str) -> bool:
 # Every match of _NEVER contains one of these (lower-cased); checking for them first spares
 # the regular expression, the slowest of extraction, on nearly every sentence.
 _NEVER_HINTS = ("http", "www.", "github.com", "huggingface.co", "available", "release", "open-sourc")
+
+
+def is_background(sentence: str) -> bool:
+    """True when ``sentence`` states the field's background or motivation rather than a
+    finding of its paper ("Recent work …", "X has emerged as …", "Y remains a challenge",
+    "Existing methods …"): the background rule of this module's docstring. Verification
+    does not take such a sentence as evidence either."""
+    return bool(_BACKGROUND.search(sentence))
 
 
 def _never(sentence: str) -> bool:

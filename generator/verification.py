@@ -16,8 +16,10 @@ How a claim is judged against one abstract (:func:`judge_text` =
    :data:`NAMES_MIN` of its specific names (``CoCoS``, ``FOXO3``) do, the first one
    included (:data:`SUBJECT_REQUIRED`).
 3. A sentence can be evidence only if it shares :data:`MIN_MATCHED` core stems with the
-   claim (a shared number counts two), does not state a study's aim rather than a finding
-   ("To assess whether …", "OBJECTIVE …": :func:`generator.text.states_aim`) and, outside
+   claim (a shared number counts two), does not state a study's aim or the field's
+   background rather than a finding ("To assess whether …", "OBJECTIVE …":
+   :func:`generator.text.states_aim`; "X has emerged as …", "Existing methods …":
+   :func:`generator.extraction.is_background`) and, outside
    a citation check, does not speak of its own unnamed method ("our approach …": another
    paper cannot name that method).
 4. Label, in this order:
@@ -62,7 +64,7 @@ import bm25s
 import numpy as np
 
 from generator import text as T
-from generator.extraction import has_finding_cue
+from generator.extraction import has_finding_cue, is_background
 from generator.models import (
     CONTESTED,
     CONTRADICTED,
@@ -116,7 +118,7 @@ __all__ = [
 ]
 
 METHOD = "lexical"
-METHOD_VERSION = "lexical-6"  # 3: words that only share a stem with a direction word (text.NOT_DIRECTION_WORDS); 4: direction anchors within a contrast segment; 5: aim sentences are not evidence; 6: "X not trained …" (reduced relative) is a setup, not a negated finding, and opposite phrases on different axes need CROSS_AXIS_ANCHORS shared words
+METHOD_VERSION = "lexical-7"  # 3: words that only share a stem with a direction word (text.NOT_DIRECTION_WORDS); 4: direction anchors within a contrast segment; 5: aim sentences are not evidence; 6: "X not trained …" (reduced relative) is a setup, not a negated finding, and opposite phrases on different axes need CROSS_AXIS_ANCHORS shared words; 7: background sentences are not evidence
 
 # Label thresholds, chosen on SciFact *train* claims only (never dev/test) by
 # benchmarks/tune_lexical.py: coordinate ascent maximising the mean of abstract-level
@@ -202,7 +204,7 @@ class _Features:
     heading: bool
     names: tuple[str, ...]
     self_ref: bool
-    aim: bool                            # states a study's aim, not a finding (text.states_aim)
+    framing: bool                        # states the aim or the background, not a finding
 
 
 @functools.lru_cache(maxsize=65536)
@@ -224,7 +226,7 @@ def _features(sentence: str) -> _Features:
         heading=bool(_HEADING.match(sentence.lstrip())),
         names=tuple(T.names(sentence)),
         self_ref=T.self_reference(sentence),
-        aim=T.states_aim(sentence),
+        framing=T.states_aim(sentence) or is_background(sentence),
     )
 
 
@@ -297,8 +299,9 @@ class PairScore:
     ``matched``: how many distinct core stems (content stems that are not research
     boilerplate, :data:`generator.text.DISCOURSE_STEMS`) claim and sentence share, plus
     two per claim quantity the sentence states. ``self_ref``: the sentence speaks of its own paper's unnamed
-    contribution (:func:`generator.text.self_reference`). ``aim``: it states what a study
-    set out to do, not what it found (:func:`generator.text.states_aim`).
+    contribution (:func:`generator.text.self_reference`). ``framing``: it states what a
+    study set out to do (:func:`generator.text.states_aim`) or the field's background
+    (:func:`generator.extraction.is_background`), not what was found.
     """
 
     coverage: float
@@ -311,7 +314,7 @@ class PairScore:
     heading: bool = False
     matched: int = 0
     self_ref: bool = False
-    aim: bool = False
+    framing: bool = False
 
     @property
     def cue(self) -> str | None:
@@ -425,7 +428,7 @@ def _score(claim: _Features, sent: _Features, idf: Mapping[str, float] | None) -
         matched=len(matched) + 2 * sum(1 for q in claim.quantities
                                        if any(_q_match(q, r) for r in sent.quantities)),
         self_ref=sent.self_ref,
-        aim=sent.aim,
+        framing=sent.framing,
     )
 
 
@@ -614,8 +617,9 @@ def decide(
     # A sentence about its own unnamed method ("our approach …") is evidence only when
     # the caller says the claim is about that very paper (a citation check).
     # A sentence stating the study's aim ("To assess whether X reduces Y") repeats the
-    # question in the claim's words: it is never evidence either way.
-    usable = [p.matched >= th["MIN_MATCHED"] and not p.aim and not (p.self_ref and th["SELF_REFERENCE"])
+    # question in the claim's words, and background ("X has emerged as …") reports no
+    # finding of this record: neither is evidence either way.
+    usable = [p.matched >= th["MIN_MATCHED"] and not p.framing and not (p.self_ref and th["SELF_REFERENCE"])
               for p in doc.pairs]
     pairs = doc.pairs
     if not pairs:

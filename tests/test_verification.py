@@ -489,6 +489,16 @@ def test_opposite_words_on_different_axes_need_two_shared_anchor_words():
     assert V.judge_text("Metformin increases tumour growth in mice.", ["Metformin reduced tumour growth in mice."])[0] == CONTRADICTS
 
 
+def test_a_background_sentence_is_not_evidence():
+    # From a fresh-user trial: "Chatbot Arena has emerged as …" corroborated a finding.
+    claim = "Game-based rankings of language models align closely with Chatbot Arena rankings."
+    background = "Chatbot Arena has emerged as the leaderboard whose rankings of language models align closely with users."
+    finding = "We find that game-based rankings of language models align closely with Chatbot Arena rankings."
+    assert V.judge_text(claim, [background])[0] == NOT_ENOUGH_INFO
+    label, _, rationale = V.judge_text(claim, [background, finding])
+    assert label == SUPPORTS and rationale[0][0] == 1
+
+
 def test_an_amount_word_does_not_contradict_a_property_word():
     # Found on the example site: reducing a cost is not the opposite of being more efficient.
     claim = "Model averaging reduces the alignment tax of RLHF."

@@ -15,15 +15,15 @@ the best score, abstracts kept per claim) are chosen on the four training folds,
 maximising open-setting abstract label-only F1, with :data:`FREE_THRESHOLDS` or with
 the threshold fixed at 0.5.
 
-Result of 2026-12-05 (fold models of that day, lexical-6 rules, 809 claims, 4,298
+Result of 2026-12-05 (fold models of that day, lexical-7 rules, 809 claims, 4,298
 candidates, l2 = 5; 34 s):
 
 =====================================  =================  ==========
 label when P(label) ≥ τ                 open F1 (P / R)    oracle F1
 =====================================  =================  ==========
-τ chosen for F1 (0.15–0.2 on 5 folds)   0.474 (0.47/0.48)  0.594
-τ = 0.5                                 0.364 (0.62/0.26)  0.384
-site verifier, for comparison           0.407 (0.51/0.34)  0.504
+τ chosen for F1 (0.15–0.2 on 5 folds)   0.477 (0.48/0.48)  0.593
+τ = 0.5                                 0.366 (0.62/0.26)  0.386
+site verifier, for comparison           0.409 (0.51/0.34)  0.505
 =====================================  =================  ==========
 
 The F1 gain exists only where the combiner labels abstracts it gives a 15–20%
