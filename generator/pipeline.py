@@ -246,11 +246,14 @@ def identifier_problems(question: Question, snap: Snapshot, text: str, options: 
     failed = [p for p in snap.providers if p in snap.provider_errors]
     providers = ", ".join(answered) or "no provider"
     also = f"; {', '.join(failed)} failed and may have it" if failed else ""
+    # Offline, only a local corpus file can supply a missing record.
+    where = ("with a --library file that holds it" if options is not None and options.offline
+             else "with a provider that has it")
     for key in snap.unresolved_includes:
         problems.append(
             f"{question.path}{_locate(text, key)}: include {key!r} was not found by any provider "
             f"that answered ({providers}{also}) — check the identifier, or run "
-            f"'{refresh_command(question.slug, options)}' with a provider that has it")
+            f"'{refresh_command(question.slug, options)}' {where}")
     held = {k for rec in snap.records for k in identity_keys(rec)}
     reported = set(snap.unresolved_includes)
     for i, claim in enumerate(question.claims):
@@ -260,8 +263,8 @@ def identifier_problems(question: Question, snap: Snapshot, text: str, options: 
             reported.add(key)
             problems.append(
                 f"{question.path}{_locate(text, key)}: claims[{i}].cites {key!r} is not among the "
-                f"retrieved records — add it to 'include:' and run '{refresh_command(question.slug, options)}', "
-                "or the claim cannot be checked against it")
+                f"retrieved records — add it to 'include:' and run '{refresh_command(question.slug, options)}' "
+                f"{where}, or the claim cannot be checked against it")
     return problems
 
 

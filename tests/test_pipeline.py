@@ -390,3 +390,9 @@ def test_an_unresolved_include_names_the_providers_that_failed(tmp_path):
                     litsynth_version="0", query_digest="d", unresolved_includes=("arxiv:2401.99999",))
     (line,) = pipeline.identifier_problems(question, snap, text)
     assert ":3:" in line and "not found by any provider that answered (library; arxiv failed and may have it)" in line
+    assert line.endswith("with a provider that has it")
+    # Offline, the advice names what can help: a local corpus file, in a command that runs offline.
+    offline = pipeline.Options(root=tmp_path, libraries=[tmp_path / "corpus.jsonl"], offline=True)
+    (line,) = pipeline.identifier_problems(question, snap, text, offline)
+    assert line.endswith(f"'litsynth refresh --offline --library {tmp_path / 'corpus.jsonl'} t' "
+                         "with a --library file that holds it")
