@@ -96,7 +96,7 @@ _NEVER = Caseless(
     r"(?:available|released|open-sourced)|\bavailable at\b|\bwe (?:will )?(?:release|open-source)\b")
 _BACKGROUND = Caseless(
     r"^(?:recent(?:ly)?\b|in recent years\b|over the past\b|existing\b|traditional\b|prior\b|"
-    r"previous\b|current\b|conventional\b)"
+    r"previous\b|current(?:ly)?\b|conventional\b)"
     r"|\b(?<!\bwe )(?:have|has) (?:been )?(?:\w+ly )?(?:shown|demonstrated|achieved|gained|"
     r"attracted|become|emerged|revolutioni[sz]ed|transformed|made|seen|enabled|advanced|"
     r"improved|driven|reshaped|exhibited|displayed|enhanced|boosted|accelerated|spurred|fuel?led)\b"

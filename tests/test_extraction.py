@@ -250,3 +250,10 @@ def test_the_opening_sentence_needs_a_reported_result():
     assert cue_score(background) > 0
     assert background not in [c.text for c in extract_claims(_rec(background + rest))]
     assert reported in [c.text for c in extract_claims(_rec(reported + rest))]
+
+
+def test_a_currently_sentence_is_background():
+    sentence = "Currently, quantization of activations to 4 bits significantly reduces accuracy by 12%."
+    abstract = "We propose LowBit, a 4-bit quantizer. We test it on LLaMA. " + sentence + " LowBit cuts memory by 40% on LLaMA."
+    assert cue_score(sentence) > 0
+    assert sentence not in [c.text for c in extract_claims(_rec(abstract))]
