@@ -472,6 +472,7 @@ _AIM = re.compile(
           |evaluated|evaluate|explored|explore|studied|study|tested|test|reviewed|review|asked|ask|determined
           |determine)\ (?:whether|if|how|the\ (?:effects?|association|role|relationship|impact|hypothesis))\b
     | \bwe\ hypothesi[sz]ed?\ that\b
+    | \b(?:evaluates|examines|investigates|explores|studies|analy[sz]es)\ (?:how|whether)\b
     """,
     re.X | re.I,
 )
@@ -482,14 +483,16 @@ def states_aim(sentence: str) -> bool:
     """True when ``sentence`` states what a study set out to do, not what it found: an
     OBJECTIVE/AIMS/PURPOSE/DESIGN/METHODS/SETTING/PARTICIPANTS/MATERIALS heading, "To
     assess whether …", "This study aimed to …", "The aim of … was", "We examined whether
-    / the effect of …", "We hypothesised that …" — unless it also reports a result
-    ("… and found that …", "showed", "observed", …).
+    / the effect of …", "We hypothesised that …", "X evaluates how / examines whether …"
+    — unless it also reports a result ("… and found that …", "showed", "observed", …).
 
     Such a sentence repeats the question in the claim's own words, so verification does
     not take it as evidence. Our own patterns; on SciFact train (rules alone) they
     raised abstract label+rationale F1 from 0.502 to 0.510 (oracle) and 0.375 to 0.381
     (open); label-only F1 moved 0.574 → 0.571 (oracle) and 0.420 → 0.421 (open). Headings
-    count in capitals only ("Method A …" is a name).
+    count in capitals only ("Method A …" is a name). The third-person "X evaluates how …"
+    (a benchmark's or paper's scope) left SciFact train unchanged; "we studied how" and
+    past tenses were left out: in biomedical abstracts they often lead into results.
     """
     return bool(_AIM.search(sentence)) and not _REPORTED.search(sentence)
 

@@ -118,7 +118,7 @@ __all__ = [
 ]
 
 METHOD = "lexical"
-METHOD_VERSION = "lexical-8"  # 3: words that only share a stem with a direction word (text.NOT_DIRECTION_WORDS); 4: direction anchors within a contrast segment; 5: aim sentences are not evidence; 6: "X not trained …" (reduced relative) is a setup, not a negated finding, and opposite phrases on different axes need CROSS_AXIS_ANCHORS shared words; 7: background sentences are not evidence; 8: "Currently, …" is background
+METHOD_VERSION = "lexical-9"  # 3: words that only share a stem with a direction word (text.NOT_DIRECTION_WORDS); 4: direction anchors within a contrast segment; 5: aim sentences are not evidence; 6: "X not trained …" (reduced relative) is a setup, not a negated finding, and opposite phrases on different axes need CROSS_AXIS_ANCHORS shared words; 7: background sentences are not evidence; 8: "Currently, …" is background; 9: "X evaluates how/whether …" states an aim
 
 # Label thresholds, chosen on SciFact *train* claims only (never dev/test) by
 # benchmarks/tune_lexical.py: coordinate ascent maximising the mean of abstract-level

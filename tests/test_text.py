@@ -318,6 +318,7 @@ def test_word_lists_are_consistent():
     ("Here we examined the effects of bile acid on brown fat activity.", True),
     ("In this paper, we investigate whether chain-of-thought prompting helps small models.", True),
     ("We hypothesized that exercise improves insulin sensitivity.", True),
+    ("HaystackCraft evaluates how retrieval strategies affect distractor composition.", True),
     # a result reported in the same sentence, or no aim at all
     ("To assess this, we ran a trial and found that metformin reduced tumour growth by 20%.", False),
     ("Metformin reduced tumour growth by 20% (p < 0.01).", False),
