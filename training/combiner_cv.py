@@ -15,7 +15,7 @@ the best score, abstracts kept per claim) are chosen on the four training folds,
 maximising open-setting abstract label-only F1, with :data:`FREE_THRESHOLDS` or with
 the threshold fixed at 0.5.
 
-Result of 2026-12-05 (fold models of that day, lexical-7 rules, lexical-8 the same, 809 claims, 4,298
+Result of 2026-12-05 (fold models of that day, lexical-7 rules — 8 and 9 score the same —, 809 claims, 4,298
 candidates, l2 = 5; 34 s):
 
 =====================================  =================  ==========
