@@ -301,10 +301,11 @@ def sorted_claims(data: dict) -> list[dict]:
 
 
 def evidence_counts(claim: dict) -> dict[str, int]:
-    """``{"supports": n, "contradicts": n, "checked": n}`` over a claim's judgements against
-    independent records; the citation check of a curated claim (its cited record is its
-    source) is not among them."""
-    judged = [j for j in claim["judgements"] if j.get("kind") != "citation"]
+    """``{"supports": n, "contradicts": n, "checked": n}`` over the judgements a claim's
+    verdict counts: a curated claim's citation check counts only when the cited record
+    contradicts it (its support is the source agreeing with itself; see
+    :func:`generator.verification.aggregate`)."""
+    judged = [j for j in claim["judgements"] if not (j.get("kind") == "citation" and j["label"] == SUPPORTS)]
     labels = Counter(j["label"] for j in judged)
     return {"supports": labels.get(SUPPORTS, 0), "contradicts": labels.get(CONTRADICTS, 0),
             "checked": len(judged)}

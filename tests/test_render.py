@@ -584,7 +584,14 @@ def test_verification_counts_agree_with_the_claims(built):
         assert f"kept {counts['judgements']} judgement" in body
         if counts["citation_checks"]:
             assert "checked against the source it cites (the citation check)" in body
-        for c in d["claims"]:
-            if c["origin"] == "curated":
-                shown = render.evidence_counts(c)
-                assert shown["supports"] == len([r for r in c["verdict"]["supporting"]])
+        for c in d["claims"]:  # the Evidence column counts what the verdict counts
+            shown = render.evidence_counts(c)
+            assert shown["supports"] == len(c["verdict"]["supporting"])
+            assert shown["contradicts"] == len(c["verdict"]["contradicting"])
+
+
+def test_evidence_counts_follow_the_verdict_for_a_citation_check():
+    def claim(label):
+        return {"judgements": [{"kind": "citation", "label": label}, {"kind": "corroboration", "label": "SUPPORTS"}]}
+    assert render.evidence_counts(claim("SUPPORTS")) == {"supports": 1, "contradicts": 0, "checked": 1}
+    assert render.evidence_counts(claim("CONTRADICTS")) == {"supports": 1, "contradicts": 1, "checked": 2}
