@@ -466,13 +466,20 @@ def test_a_direction_word_is_anchored_within_its_own_contrast_clause():
     assert V.judge_text("Consumption of whole fruit lowers the risk of gout.", [sentence])[0] == SUPPORTS
 
 
-def test_a_sentence_stating_the_aim_is_not_evidence():
-    claim = "Screening older people for impaired vision leads to improved vision."
-    aim = "OBJECTIVE To assess whether screening older people for impaired vision leads to improved vision."
-    finding = "RESULTS Screening older people for impaired vision did not lead to improved vision."
-    assert V.judge_text(claim, [aim])[0] == NOT_ENOUGH_INFO
-    label, _, rationale = V.judge_text(claim, [aim, finding])
-    assert label == CONTRADICTS and rationale[0][0] == 1
+@pytest.mark.parametrize("claim,framing,finding,label", [
+    # the aim, repeating the question in the claim's words
+    ("Screening older people for impaired vision leads to improved vision.",
+     "OBJECTIVE To assess whether screening older people for impaired vision leads to improved vision.",
+     "RESULTS Screening older people for impaired vision did not lead to improved vision.", CONTRADICTS),
+    # the field's background (a fresh-user trial: "Chatbot Arena has emerged as …" corroborated a finding)
+    ("Game-based rankings of language models align closely with Chatbot Arena rankings.",
+     "Chatbot Arena has emerged as the leaderboard whose rankings of language models align closely with users.",
+     "We find that game-based rankings of language models align closely with Chatbot Arena rankings.", SUPPORTS),
+])
+def test_a_sentence_stating_the_aim_or_the_background_is_not_evidence(claim, framing, finding, label):
+    assert V.judge_text(claim, [framing])[0] == NOT_ENOUGH_INFO
+    got, _, rationale = V.judge_text(claim, [framing, finding])
+    assert got == label and rationale[0][0] == 1
 
 
 def test_opposite_words_on_different_axes_need_two_shared_anchor_words():
@@ -487,16 +494,6 @@ def test_opposite_words_on_different_axes_need_two_shared_anchor_words():
     # Across axes with the object shared, and on one axis, opposites still contradict.
     assert V.judge_text("Fine-tuning reduces accuracy on MMLU.", ["Fine-tuning improves accuracy on MMLU."])[0] == CONTRADICTS
     assert V.judge_text("Metformin increases tumour growth in mice.", ["Metformin reduced tumour growth in mice."])[0] == CONTRADICTS
-
-
-def test_a_background_sentence_is_not_evidence():
-    # From a fresh-user trial: "Chatbot Arena has emerged as …" corroborated a finding.
-    claim = "Game-based rankings of language models align closely with Chatbot Arena rankings."
-    background = "Chatbot Arena has emerged as the leaderboard whose rankings of language models align closely with users."
-    finding = "We find that game-based rankings of language models align closely with Chatbot Arena rankings."
-    assert V.judge_text(claim, [background])[0] == NOT_ENOUGH_INFO
-    label, _, rationale = V.judge_text(claim, [background, finding])
-    assert label == SUPPORTS and rationale[0][0] == 1
 
 
 def test_an_amount_word_does_not_contradict_a_property_word():
