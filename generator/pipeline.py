@@ -335,8 +335,22 @@ def _prepare(options: Options, report: Report) -> list[Question]:
     started = time.perf_counter()
     questions = load_questions(options.questions_dir, root=options.root)
     check_libraries(options.libraries)
+    report.warnings.extend(orphan_snapshots(options, questions))
     report.add_time("load", time.perf_counter() - started)
     return questions
+
+
+def orphan_snapshots(options: Options, questions: list[Question]) -> list[str]:
+    """One warning per snapshot in ``content/snapshots/`` with no question file: retrieved
+    data is never deleted by a build, so the researcher is told where it is (a question
+    file renamed or removed)."""
+    folder = options.snapshots_dir
+    if not folder.is_dir():
+        return []
+    slugs = {q.slug for q in questions}
+    return [f"{_shown(str(path), options)}: no question file has the slug {path.stem!r} — the snapshot "
+            "is kept; delete it if the question is gone, or restore the question file"
+            for path in sorted(folder.glob("*.json")) if path.stem not in slugs]
 
 
 def _say(options: Options, message: str) -> None:

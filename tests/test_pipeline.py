@@ -184,6 +184,10 @@ def test_removed_question_drops_its_page_and_cache_entry(project):
     assert "reasoning-modes-cost" not in nav
     # The snapshot is kept: deleting a question file must not lose retrieved data.
     assert (project / "content" / "snapshots" / "reasoning-modes-cost.json").exists()
+    # ...and the build says where it is.
+    (warning,) = [w for w in report.warnings if "no question file" in w]
+    assert warning.startswith("content/snapshots/reasoning-modes-cost.json: no question file has the slug "
+                              "'reasoning-modes-cost' — the snapshot is kept")
 
 
 def test_tampered_site_is_rebuilt_not_skipped(project):
