@@ -370,20 +370,30 @@ SMALL_RUN = 100
 about 100 claims, one abstract more or less found moves label-only F1 by about 0.01–0.02)."""
 
 
+def caveats(result: Mapping[str, Any]) -> dict[str, bool]:
+    """What limits a :func:`run` result: ``in_sample`` (a SciFact *train* claims file —
+    every threshold was chosen on it), ``model_trained`` (in sample, and the hybrid
+    verifier's model was fine-tuned on it too) and ``small`` (fewer claims than
+    :data:`SMALL_RUN`). :func:`notes` words them for ``litsynth eval``; the Method page
+    shows the same flags from each run record."""
+    in_sample = "train" in str(result.get("claims_file", ""))
+    claims = result.get("claims")
+    return {"in_sample": in_sample,
+            "model_trained": in_sample and result.get("verifier", {}).get("method") == "hybrid",
+            "small": isinstance(claims, int) and claims < SMALL_RUN}
+
+
 def notes(result: Mapping[str, Any]) -> list[str]:
-    """Caveats about a :func:`run` result, as sentences: in-sample (a SciFact *train*
-    claims file — the shipped model was fine-tuned and every threshold chosen on it) and
-    too few claims (:data:`SMALL_RUN`). ``litsynth eval`` prints them on stderr; the
-    Method page shows the same caveats from the run record."""
+    """:func:`caveats` as sentences, for ``litsynth eval`` to print on stderr."""
+    flags = caveats(result)
     out = []
-    if "train" in str(result.get("claims_file", "")):
-        trained = "the model was fine-tuned and " if result.get("verifier", {}).get("method") == "hybrid" else ""
+    if flags["in_sample"]:
+        trained = "the model was fine-tuned and " if flags["model_trained"] else ""
         out.append(f"in-sample: {trained}the thresholds were chosen on SciFact train, so these numbers "
                    "overstate what the verifier does on unseen claims (cross-validated numbers: "
                    "generator/model/MODEL_CARD.md)")
-    claims = result.get("claims")
-    if isinstance(claims, int) and claims < SMALL_RUN:
-        out.append(f"only {claims} claims scored: too few for stable numbers")
+    if flags["small"]:
+        out.append(f"only {result['claims']} claims scored: too few for stable numbers")
     return out
 
 

@@ -68,20 +68,20 @@ _RESULT_VERB = Caseless(
     r"fail(?:s|ed)? to|doubl(?:e|es|ed)|prefer(?:s|red)|halv(?:e|es|ed)|narrow(?:s|ed)|clos(?:e|es|ed) the gap|"
     r"remain(?:s|ed)? (?:robust|competitive|stable)|generaliz(?:e|es)|generalis(?:e|es)"
     r")\b")
+# "Results show …": the study reports what it found (claim sentences have single spaces).
+_RESULTS_REPORT = (r"(?:results|experiments|analyses|analysis|evaluations?|findings) "
+                   r"(?:show|indicate|demonstrate|reveal|suggest|confirm|highlight)s?")
 _STRONG = Caseless(
     r"\b(?:significantly|consistently|substantially|markedly|dramatically|considerably|"
     r"statistically significant|new state of the art|on par with|"
     r"did not|didn't|no significant|not significantly|"
-    r"we (?:observe|observed|find|found|show|demonstrate)|(?:results|experiments|analyses|"
-    r"analysis|evaluations?|findings) (?:show|shows|indicate|indicates|demonstrate|"
-    r"demonstrates|reveal|reveals|suggest|suggests|confirm|confirms|highlight|highlights))\b")
+    rf"we (?:observe|observed|find|found|show|demonstrate)|{_RESULTS_REPORT})\b")
 _COMPARATIVE = Caseless(
     r"\b(?:better|worse|higher|lower|faster|slower|fewer|more \w+ than|less \w+ than|"
     r"greater|smaller|larger|superior|inferior|compared (?:to|with)|relative to|than)\b")
 _THAN = Caseless(r"\b(?:\w+er|more \w+|less \w+|fewer \w+) than\b")
 _FIRST_PERSON = Caseless(r"\b(?:we|our|us)\b")
-_REPORTED_RESULT = Caseless(r"\b(?:results|experiments|analyses|analysis|evaluations?|findings)\s+(?:show|indicate|"
-                            r"demonstrate|reveal|suggest|confirm|highlight)s?\b")
+_REPORTED_RESULT = Caseless(rf"\b{_RESULTS_REPORT}\b")
 _MEASURE_UNITS = {"%", "x", "pp", "ms", "s", "min", "h", "d", "gb", "mb", "tb", "$"}
 _METHOD = Caseless(
     r"\b(?:we (?:propose|introduce|present|design|develop|release|describe|build|construct|"
@@ -231,7 +231,7 @@ def _never(sentence: str) -> bool:
 
 def _finding_score(sentence: str, index: int, total: int) -> float:
     """Cue score after the background/method rules (0 = not a claim)."""
-    if _never(sentence) or _BACKGROUND.search(sentence):
+    if _never(sentence) or is_background(sentence):
         return 0.0
     if _ANAPHORIC.search(sentence):
         return 0.0  # "Moreover, it outperforms …": out of its abstract, nothing says what "it" is

@@ -274,6 +274,15 @@ class Judgement(_JSONMixin):
         return super().from_dict(data)
 
 
+def counts_toward_verdict(kind: str, label: str) -> bool:
+    """Whether a judgement of ``kind`` (``"corroboration"`` or ``"citation"``) with
+    ``label`` counts towards its claim's verdict: all do except a curated claim's cited
+    record agreeing with it — that record is the claim's source, so its support is the
+    citation check, not corroboration (one paper is not two); its contradiction counts
+    (the claim misstates its source). Used by the verdict and by the page's counts."""
+    return not (kind == "citation" and label == SUPPORTS)
+
+
 @dataclass(frozen=True)
 class Verdict(_JSONMixin):
     """The aggregated verdict of one claim over independent records (DESIGN §5).

@@ -402,7 +402,8 @@ def build(options: Options) -> Report:
                                    kept={slug: report.failed[slug] for slug in report.kept},
                                    performance=performance,
                                    verifier=_verifier_facts(options, report, syntheses),
-                                   rendered=_question_files(syntheses, site_name, options, rendered))
+                                   rendered=_question_files(syntheses, site_name, options, rendered,
+                                                            skip=set(report.kept)))
         nav = render.nav(syntheses, performance=performance is not None)
         report.add_time("render", time.perf_counter() - t)
         _say(options, "building the site")
@@ -652,16 +653,20 @@ def _performance(options: Options, report: Report) -> dict | None:
 
 
 def _question_files(syntheses: list[dict], site_name: str, options: Options,
-                    rendered: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+                    rendered: dict[str, dict[str, str]], skip: set[str] = frozenset()) -> dict[str, dict[str, str]]:
     """Every claim set's page files (:func:`generator.render.question_files`): those
     ``rendered`` along with their claim set (stored in the page cache), else read from the
     page cache when the claim set, the site name, the templates and the rendering code are
-    unchanged, else rendered here and stored. ``--force`` renders everything."""
+    unchanged, else rendered here and stored. ``--force`` renders everything. Slugs in
+    ``skip`` (pages kept from an earlier build, which render with their notice) are left
+    to :func:`generator.render.render_site`."""
     pages = cache.PageCache(options.pages_dir)
     env = None
     out: dict[str, dict[str, str]] = {}
     for data in syntheses:
         slug = data["slug"]
+        if slug in skip:
+            continue
         key = render.question_key(data, site_name=site_name)
         files = rendered.get(slug)
         if files is None and not options.force:

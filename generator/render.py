@@ -41,8 +41,8 @@ import markupsafe
 from generator import bibliography, structured_data, svg
 from generator.cache import file_digest, hash_sources
 from generator.display import clean, person_name, record_links
-from generator.evaluate import SMALL_RUN
-from generator.models import CONTRADICTS, SUPPORTS, VERDICTS
+from generator.evaluate import caveats
+from generator.models import CONTRADICTS, SUPPORTS, VERDICTS, counts_toward_verdict
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "site_templates"
 ASSETS = {"assets/litsynth/litsynth.css": "assets/litsynth.css",
@@ -302,10 +302,8 @@ def sorted_claims(data: dict) -> list[dict]:
 
 def evidence_counts(claim: dict) -> dict[str, int]:
     """``{"supports": n, "contradicts": n, "checked": n}`` over the judgements a claim's
-    verdict counts: a curated claim's citation check counts only when the cited record
-    contradicts it (its support is the source agreeing with itself; see
-    :func:`generator.verification.aggregate`)."""
-    judged = [j for j in claim["judgements"] if not (j.get("kind") == "citation" and j["label"] == SUPPORTS)]
+    verdict counts (:func:`generator.models.counts_toward_verdict`)."""
+    judged = [j for j in claim["judgements"] if counts_toward_verdict(j.get("kind", "corroboration"), j["label"])]
     labels = Counter(j["label"] for j in judged)
     return {"supports": labels.get(SUPPORTS, 0), "contradicts": labels.get(CONTRADICTS, 0),
             "checked": len(judged)}
@@ -324,7 +322,6 @@ def method_counts(data: dict) -> dict:
         "curated": sum(1 for c in claims if c["origin"] == "curated"),
         "hedged": sum(1 for c in claims if c.get("hedged")),
         "judgements": len(judged),
-        "decisive": sum(1 for j in judged if j["label"] in (SUPPORTS, CONTRADICTS)),
         "citation_checks": sum(1 for c in claims for j in c["judgements"] if j.get("kind") == "citation"),
         # The records the verdicts rest on (a cited record that contradicts its claim counts).
         "with_evidence": sum(1 for c in claims if c["verdict"]["supporting"] or c["verdict"]["contradicting"]),
@@ -549,9 +546,8 @@ def render_site(syntheses: list[dict], *, site_name: str, failures: dict[str, st
     ordered = sorted(syntheses, key=lambda d: (d["snapshot"]["retrieved_at"], d["slug"]), reverse=True)
     for data in ordered:
         done = (rendered or {}).get(data["slug"])
-        if data["slug"] in kept:
-            done = question_files(data, env, site_name=site_name, kept=kept[data["slug"]])
-        files.update(done if done is not None else question_files(data, env, site_name=site_name))
+        files.update(done if done is not None
+                     else question_files(data, env, site_name=site_name, kept=kept.get(data["slug"])))
     files["index.md"] = env.get_template("index.md.j2").render(
         syntheses=ordered, mixes={d["slug"]: verdict_mix(d) for d in ordered},
         bars={d["slug"]: markupsafe.Markup(svg.verdict_bar(verdict_mix(d), width=160, height=14, labels=False,
@@ -559,7 +555,7 @@ def render_site(syntheses: list[dict], *, site_name: str, failures: dict[str, st
         failures=failures or {}, kept=kept, site_name=site_name, verdicts=VERDICTS)
     files["method.md"] = env.get_template("method.md.j2").render(
         syntheses=ordered, verifier=verifier, metric_rows=SCIFACT_ROWS, screening=_screening_rule(),
-        small_run=SMALL_RUN)
+        caveats=caveats)
     files["tags.md"] = env.get_template("tags.md.j2").render(syntheses=ordered)
     schema = claim_set_schema()
     files[SCHEMA_FILE] = json.dumps(schema, ensure_ascii=False, indent=1) + "\n"

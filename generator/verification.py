@@ -80,6 +80,7 @@ from generator.models import (
     Judgement,
     Record,
     Verdict,
+    counts_toward_verdict,
 )
 from generator.records import identity_keys, parse_identifier
 
@@ -118,7 +119,13 @@ __all__ = [
 ]
 
 METHOD = "lexical"
-METHOD_VERSION = "lexical-9"  # 3: words that only share a stem with a direction word (text.NOT_DIRECTION_WORDS); 4: direction anchors within a contrast segment; 5: aim sentences are not evidence; 6: "X not trained …" (reduced relative) is a setup, not a negated finding, and opposite phrases on different axes need CROSS_AXIS_ANCHORS shared words; 7: background sentences are not evidence; 8: "Currently, …" is background; 9: "X evaluates how/whether …" states an aim
+# 3: words that only share a stem with a direction word (text.NOT_DIRECTION_WORDS);
+# 4: direction anchors within a contrast segment; 5: aim sentences are not evidence;
+# 6: "X not trained …" (reduced relative) is a setup, not a negated finding, and opposite
+#    phrases on different axes need CROSS_AXIS_ANCHORS shared words;
+# 7: background sentences are not evidence; 8: "Currently, …" is background;
+# 9: "X evaluates how/whether …" states an aim.
+METHOD_VERSION = "lexical-9"
 
 # Label thresholds, chosen on SciFact *train* claims only (never dev/test) by
 # benchmarks/tune_lexical.py: coordinate ascent maximising the mean of abstract-level
@@ -928,7 +935,7 @@ def aggregate(claim: Claim, judgements: Sequence[Judgement], *, source_has_text:
 
     citation = next((j.label for j in judgements if j.kind == "citation"), None)
     cited_ids = {j.record_id for j in judgements if j.kind == "citation"}
-    judgements = [j for j in judgements if not (j.kind == "citation" and j.label == SUPPORTS)]
+    judgements = [j for j in judgements if counts_toward_verdict(j.kind, j.label)]
     sup, con = ranked(SUPPORTS), ranked(CONTRADICTS)
     s = sup[0].confidence if sup else None
     c = con[0].confidence if con else None
@@ -1022,7 +1029,7 @@ def verify(
     claims: Sequence[Claim],
     records: Sequence[Record],
     *,
-    candidates_per_claim: int | None = None,
+    candidates_per_claim: int = CANDIDATES_PER_CLAIM,
     observe: Callable[[Claim, Record], None] | None = None,
 ) -> tuple[list[Judgement], list[Verdict]]:
     """Judge every claim against independent records and aggregate one verdict each.
@@ -1048,8 +1055,6 @@ def verify(
     INFO, plus every citation judgement (any label), ordered by claim then citation first
     then record order; one verdict per claim, in claim order. Deterministic.
     """
-    if candidates_per_claim is None:
-        candidates_per_claim = CANDIDATES_PER_CLAIM
     with_text = [r for r in records if r.text_available]
     idf = idf_table(r.abstract or "" for r in with_text)
     retriever = None
