@@ -181,6 +181,10 @@ def test_split_authors_forms():
     assert split_authors("A (1), B (2) ((1) MIT, (2) CMU)") == ("A", "B")
     assert split_authors("Anand Rao and Sandy Andrews, et al.") == ("Anand Rao", "Sandy Andrews")
     assert split_authors(None) == ()
+    # Unbalanced parentheses leave the list as given; nested groups go whole.
+    assert split_authors("A (1), B (2") == ("A (1)", "B (2")
+    assert split_authors("A ), B (") == ("A )", "B (")
+    assert split_authors("A ((x) y), B") == ("A", "B")
     assert split_authors(["X Y", " Z\nW "]) == ("X Y", "Z W")
 
 

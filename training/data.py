@@ -132,10 +132,14 @@ def citation_integrity(shared: Path, rng: random.Random, nei_per_doc: int = 2) -
     return out
 
 
+ALL: Mapping[str, int] = {}
+"""``sizes`` for :func:`stage1_pairs` that caps nothing (about 60k pairs)."""
+
+
 def stage1_pairs(shared: Path, seed: int = 0, sizes: Mapping[str, int] | None = None) -> list[Pair]:
     """The stage-1 mixture, shuffled with ``seed``. ``sizes`` caps each source (random
-    subsample); default caps keep one epoch near 30k pairs."""
-    sizes = dict(sizes or {"mnli": 12000, "snli": 5000, "scitail": 2126, "fever": 7000, "citint": 6000})
+    subsample; a source not named is used whole); default caps keep one epoch near 30k pairs."""
+    sizes = dict(sizes if sizes is not None else {"mnli": 12000, "snli": 5000, "scitail": 2126, "fever": 7000, "citint": 6000})
     rng = random.Random(seed)
     sources = {
         "mnli": mnli(shared),

@@ -196,7 +196,8 @@ def cmd_pretrain(args) -> None:
     if out.exists() and not args.force:
         print(f"{out} exists; --force to retrain")
         return
-    pairs = D.stage1_pairs(args.shared, seed=args.seed)
+    # --stage1-all: every pair of every set (about 60k; default caps keep about 30k).
+    pairs = D.stage1_pairs(args.shared, seed=args.seed, sizes=D.ALL if args.stage1_all else None)
     print(f"stage 1: {len(pairs)} pairs", flush=True)
     t = time.time()
     model = build_model()
@@ -427,6 +428,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--tune-k", type=int, default=3, help="BM25 depth the thresholds are tuned for (analyse)")
     ap.add_argument("--folds", default="", help="comma-separated CV folds to run (default: all)")
     ap.add_argument("--force", action="store_true")
+    ap.add_argument("--stage1-all", action="store_true", help="pretrain on every pair of the nli/ sets, not the default caps")
     args = ap.parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
     random.seed(args.seed)
