@@ -158,7 +158,29 @@ def is_complete_sentence(sentence: str) -> bool:
     words = len(_WORD.findall(s))
     if words < MIN_WORDS or words > MAX_WORDS:
         return False
-    return T.balanced_math(s)
+    return T.balanced_math(s) and _brackets_paired(s)
+
+
+_LIST_MARKER_BEFORE = re.compile(r"(?:^|[\s:;,(])(?:\d{1,2}|[a-zA-Z]|[ivxIVX]{1,4})\.?$")
+
+
+def _brackets_paired(s: str) -> bool:
+    if "(" not in s and ")" not in s and "[" not in s and "]" not in s:
+        return True
+    for open_, close in ("()", "[]"):
+        depth = 0
+        for i, ch in enumerate(s):
+            if ch == open_:
+                depth += 1
+            elif ch == close:
+                if depth == 0:
+                    if _LIST_MARKER_BEFORE.search(s, max(0, i - 6), i):
+                        continue
+                    return False
+                depth -= 1
+        if depth:
+            return False
+    return True
 
 
 def cue_score(sentence: str) -> float:

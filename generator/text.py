@@ -226,6 +226,11 @@ def _should_merge(norm: str, a: tuple[int, int], b: tuple[int, int], math: list[
     # List items "(i) …, (ii) …" and clauses after a colon are not sentences.
     if not left.rstrip(_CLOSERS).endswith((".", "!", "?")):
         return True
+    # A bracket the left part opens and the right part closes: "(avg." + "6.9x ratio) and …".
+    if _unclosed(left, "(", ")") and _closes_first(right, "(", ")"):
+        return True
+    if _unclosed(left, "[", "]") and _closes_first(right, "[", "]"):
+        return True
     # The first letter or digit decides: "</think>) and …" continues a sentence.
     first = right[lead.start()]
     if first.islower():
@@ -235,6 +240,16 @@ def _should_merge(norm: str, a: tuple[int, int], b: tuple[int, int], math: list[
     if _ABBREV_END.search(left, max(0, len(left) - 7)) and not first.isupper():
         return True  # "Luo et al. [2] …", "(e.g. 7B)"
     return False
+
+
+def _unclosed(text: str, open_: str, close: str) -> bool:
+    return open_ in text and text.count(open_) > text.count(close)
+
+
+def _closes_first(text: str, open_: str, close: str) -> bool:
+    """True when ``text`` has a ``close`` bracket before any ``open_`` one."""
+    end = text.find(close)
+    return end >= 0 and open_ not in text[:end]
 
 
 @functools.lru_cache(maxsize=4096)
@@ -719,6 +734,9 @@ def analyse(text: str) -> tuple[Token, ...]:
 # negations (lack, without, absence of, absent) describe a setup ("mice lacking X") and
 # are reported separately because they often belong to the subject, not the finding.
 _NEG_WORDS = frozenset("not never neither nor none cannot".split())
+# Adjectives that deny a relation only as a predicate ("X is unrelated to Y"); before a
+# noun ("on unrelated tasks") they describe the noun, common in computer-science abstracts.
+_NEG_PREDICATIVE = {"unrelated": ("to", "with"), "uncorrelated": ("with", "to"), "incapable": ("of",)}
 _NEG_CONDITION = frozenset("without lack lacks lacked lacking absent absence unable".split())
 _NT_STEMS = frozenset(
     "didn doesn don isn wasn aren weren can couldn shouldn won wouldn hasn haven hadn mustn".split()
@@ -749,6 +767,8 @@ def _cue_kind(toks: tuple[Token, ...], i: int, text: str) -> str | None:
         return None if nxt in ("more", "less", "fewer", "longer") else "predicate"
     if low in _NEG_WORDS:
         return "predicate"
+    if low in _NEG_PREDICATIVE:
+        return "predicate" if nxt in _NEG_PREDICATIVE[low] else None
     if low == "t" and prev in _NT_STEMS and text[toks[i - 1].end:toks[i].start] in ("'", "’"):
         return "predicate"
     if low in ("fail", "fails", "failed", "failing") and nxt == "to":
@@ -880,6 +900,7 @@ _DIRECTION_WORDS: dict[str, tuple[str, str]] = {
     ),
     "estimate": ("overestimate overestimates overestimated", "underestimate underestimates underestimated"),
     "safety": ("safe", "unsafe"),
+    "dependence": ("dependent dependence", "independent independence"),
 }
 _DIRECTION: dict[str, tuple[str, int]] = {}
 for _axis, (_pos, _neg) in _DIRECTION_WORDS.items():

@@ -124,8 +124,9 @@ METHOD = "lexical"
 # 6: "X not trained …" (reduced relative) is a setup, not a negated finding, and opposite
 #    phrases on different axes need CROSS_AXIS_ANCHORS shared words;
 # 7: background sentences are not evidence; 8: "Currently, …" is background;
-# 9: "X evaluates how/whether …" states an aim.
-METHOD_VERSION = "lexical-9"
+# 9: "X evaluates how/whether …" states an aim; 10: "unrelated to", "uncorrelated with",
+#    "incapable of" negate; dependent/independent are opposite directions.
+METHOD_VERSION = "lexical-10"
 
 # Label thresholds, chosen on SciFact *train* claims only (never dev/test) by
 # benchmarks/tune_lexical.py: coordinate ascent maximising the mean of abstract-level

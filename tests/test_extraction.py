@@ -158,6 +158,11 @@ def test_abstract_with_hard_line_breaks_gives_single_spaced_claims():
 
 def test_is_complete_sentence():
     assert is_complete_sentence("The method reduces latency by 40% on all tasks.")
+    # An unpaired bracket marks a piece of a sentence; a list marker's ")" is not one.
+    assert not is_complete_sentence("6.9x compression-to-performance ratio) and significantly reduce hallucinations.")
+    assert not is_complete_sentence("Summaries offer optimal efficiency (avg. 6.9x compression and fewer errors.")
+    assert is_complete_sentence("Our key findings are: 1) larger models improve recall on all tasks.")
+    assert is_complete_sentence("Distilled summaries (avg. 6.9x compression) significantly reduce hallucinations.")
     assert is_complete_sentence("$k$-NN retrieval improves accuracy on every benchmark we tried.")
     assert is_complete_sentence('"Aha moments" appear in small models after RL training.')
     assert not is_complete_sentence("The method generalises to")  # VER-08's truncated text

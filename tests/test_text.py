@@ -24,6 +24,8 @@ HARD_IDS = {
     "2503.14985": "a numbered list '1. GPU has …' with a sentence between items",
     "2503.19586": "'Ultravox 0.5)' and 'GPT-4)': a word before ')' is not a list marker",
     "2503.23688": "'Pro-U.S.' twice, once before ')'",
+    "2506.16777": "'(avg. 6.9x …)': an abbreviation inside brackets",
+    "2504.16353": "'(U.S.C.).': an initialism closing a bracket",
 }
 
 
@@ -103,6 +105,8 @@ def test_no_sentence_splits_inside_math(corpus):
     ("2503.18892", "Qwen2.5-math-7B, and all Qwen2.5 models from 0.5B to 32B."),
     ("2503.18892", "verification (i.e., the \"aha moment\")."),
     ("2504.05220", "we design a novel loss function, i.e., Disj-InfoNCE."),
+    ("2506.16777", "offer optimal efficiency (avg. 6.9x compression-to-performance ratio) and significantly reduce"),
+    ("2504.16353", "complex legal corpora such as the United States Code (U.S.C.)."),
 ])
 def test_real_abstract_fragment_stays_in_one_sentence(corpus, arxiv_id, fragment):
     _, hard = corpus
@@ -255,6 +259,11 @@ def test_negation_scope():
     for cue in ("never", "neither", "none", "cannot", "without", "lack", "no"):
         assert T.has_negation(f"The model {cue} helps here."), cue
     assert not T.has_negation("The model helps here.")
+    # Predicative adjectives deny a relation; before a noun they only describe it.
+    assert T.negation_scope("Exposure is unrelated to anxiety prevalence.") >= {"anxieti", "preval"}
+    assert T.negation_scope("Mice are incapable of producing antibodies.") >= {"produc", "antibodi"}
+    assert T.negation_scope("Noise is uncorrelated with the label.") >= {"label"}
+    assert T.negation_scope("Training on unrelated tasks hurts recall.") == frozenset()
 
 
 @pytest.mark.parametrize("sentence,hedged", [
@@ -279,7 +288,7 @@ def test_direction_words_and_antonym_pairs():
              ("higher", "lower"), ("more", "less"), ("better", "worse"), ("reduces", "increases"),
              ("outperforms", "underperforms"), ("faster", "slower"), ("efficient", "inefficient"),
              ("gain", "loss"), ("rise", "fall"), ("positive", "negative"), ("enhances", "impairs"),
-             ("activates", "inhibits")]
+             ("activates", "inhibits"), ("dependent", "independent")]
     for plus, minus in pairs:
         (ap, sp, _), = T.direction(f"It {plus} it.")
         (am, sm, _), = T.direction(f"It {minus} it.")
