@@ -460,13 +460,24 @@ _SELF_REFERENCE = re.compile(
     r"(?i:\b(?:our|the proposed|this|the present)\s+(?:[\w-]+\s+){0,2}?(?:approach|method|"
     r"model|framework|system|work|technique|algorithm|pipeline|solution|architecture|"
     r"strategy|benchmark|dataset|tool|agent|paper|study)\b)"
-    r"|^(?:It|This|They|Such)\s+(?!is\s+(?:known|well)\b)",
+    r"|^(?:It|This|They|Such)\s+(?!is\s+(?:known|well)\b)"
+    # "The model fails to …": a definite generic head with no name before it.
+    r"|^(?:[A-Z][a-z]+,\s+)?(?i:the)\s+(?:[a-z][\w-]*\s+){0,2}?(?:approach|method|model|framework|system|"
+    r"technique|algorithm|pipeline|architecture|agent)\s+(?:(?:\w+ly|still|also|then|further|thus|therefore)\s+)?"
+    r"(?!(?:is|was|are|were|has|have|had)\s+(?:been\s+)?(?:trained|used|applied|evaluated|tested|built|based)\b)"
+    r"(?:[a-z]+(?:s|ed)|can|could|may|might|will|would|should|must|do|does|did)\b"
+    # "Extensive experiments … demonstrate consistent improvements over …": whose improvements?
+    r"|^(?:[A-Z][a-z]+,\s+)?(?:[A-Za-z][\w-]*\s+){0,2}?(?i:experiments|evaluations|results|analyses|tests)\b"
+    r"[^.;:]{0,100}?\b(?:demonstrate|show|indicate|reveal|confirm|verify|validate)s?\s+(?:that\s+)?"
+    r"(?:[a-z][\w-]*\s+){0,2}?(?:improvements?|gains?)\b(?!\s+(?:of|for|from|by)\s+(?:the\s+)?[A-Z])",
 )
 
 
 def self_reference(text: str) -> bool:
     """True when ``text`` speaks of its own paper's unnamed contribution ("our method",
-    "the proposed framework", "this work", a sentence opening with "It"/"This"/"They").
+    "the proposed framework", "this work", a sentence opening with "It"/"This"/"They",
+    or with "The model/method/framework … <verb>" without a name, and results whose owner
+    is unsaid: "Extensive experiments … demonstrate consistent improvements over …").
 
     Another paper cannot confirm or refute a statement about a thing it cannot name;
     verification uses this to keep such sentences out of corroboration.

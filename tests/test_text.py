@@ -361,6 +361,16 @@ def test_names():
     ("We find that DPO training is stable.", False),
     ("These results suggest that DPO is stable.", False),
     ("Drug X improved survival.", False),
+    # Found on a trial site: two CORROBORATED claims whose subject no other paper can name.
+    ("The model fails to convert the representation into refusal.", True),
+    ("However, the model still hallucinates on long inputs.", True),
+    ("Extensive experiments across low-resource languages and specialized domains demonstrate "
+     "consistent improvements over target models.", True),
+    ("Results show notable gains in knowledge-intensive tasks (MMLU +8.1%).", True),
+    ("The Qwen model fails to refuse.", False),
+    ("The model size strongly affects accuracy.", False),
+    ("Experiments show that RPG improves accuracy.", False),
+    ("Extensive experiments demonstrate significant gains of the LBLM over baselines.", False),
 ])
 def test_self_reference(sentence, self_ref):
     assert T.self_reference(sentence) is self_ref

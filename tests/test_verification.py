@@ -167,7 +167,7 @@ def test_number_rules_beyond_the_cases():
     j = V.judge_text
     # a transposed or substring number is not equal
     assert j("Accuracy reached 45% on the test set.", ["Accuracy reached 54% on the test set."])[0] == CONTRADICTS
-    assert j("The model has 15 layers in total.", ["The model has 150 layers in total."])[0] == CONTRADICTS
+    assert j("The BERT model has 15 layers in total.", ["The BERT model has 150 layers in total."])[0] == CONTRADICTS
     # rounding: the claim's precision decides
     assert j("Accuracy reached 45% on the test set.", ["Accuracy reached 45.3% on the test set."])[0] == SUPPORTS
     # a point inside a reported interval is not the reported value
