@@ -4,7 +4,10 @@ Each reviewer takes the claim-set dict built by :func:`generator.synthesis.synth
 (before ``assessment`` is added) and returns ``{"name", "score", "reasons"}`` with
 ``score`` in [0, 1] (or ``None`` when there is nothing to score) and ``reasons`` a list of
 sentences a reader can check against the page (DESIGN §6). The overall score is the plain
-mean of the reviewers that gave a score, and is never shown without them.
+mean of the reviewers that gave a score; it is kept in the claim-set JSON for readers who
+want it but not shown on the page, where a mean let full marks for recency and integrity
+make a synthesis with 0 of 187 claims corroborated look 0.72 good (a trial reader's
+finding, 2026-12-05).
 """
 
 from __future__ import annotations

@@ -199,7 +199,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         return main_eval(args)
 
     from generator import pipeline
-    options = pipeline.Options(root=root, libraries=args.library, offline=args.offline,
+    options = pipeline.Options(root=root, libraries=pipeline.distinct_files(args.library), offline=args.offline,
                                strict=getattr(args, "strict", False), force=getattr(args, "force", False),
                                progress=_progress(), jobs=getattr(args, "jobs", None))
     report = pipeline.refresh(options, args.slugs) if args.command == "refresh" else pipeline.build(options)

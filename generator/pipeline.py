@@ -195,6 +195,16 @@ def _now(options: Options) -> str:
     return options.now or clock.now_iso()
 
 
+def distinct_files(paths: list[Path] | None) -> list[Path]:
+    """``paths`` without repeats of one file (compared by resolved path), in first-seen
+    order: the same corpus given twice is read once (read twice, every record of the second
+    copy was a duplicate, and a refresh refused the file as "no records loaded")."""
+    seen: dict[Path, Path] = {}
+    for path in paths or []:
+        seen.setdefault(Path(path).resolve(), Path(path))
+    return list(seen.values())
+
+
 def check_libraries(paths: list[Path]) -> None:
     """Raise :class:`~generator.errors.CorpusError` (one line naming the file) for a
     ``--library`` path that is missing, not a file, or of an unknown format. Reads no

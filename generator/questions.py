@@ -29,7 +29,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -122,6 +122,9 @@ class _List:
     item: Any
     what: str
     default: str | None = None
+    # For items that must not repeat: item value → comparison key, and what one is called.
+    unique: Callable[[Any], Any] | None = None
+    unique_what: str = ""
 
 
 @dataclass(frozen=True)
@@ -153,7 +156,10 @@ _QUESTION = _Map(
         ("facets", _List(_Text(collapse=True), "a list of strings, e.g. [RLHF, DPO]")),
         ("search", _SEARCH),
         ("include", _List(_Ident(), "a list of identifiers, e.g. [\"arXiv:2309.06256\"]")),
-        ("claims", _List(_CLAIM, "a list of claims, each a mapping with 'text' and 'cites'")),
+        # Two equal claims would be one claim id, shown twice under one page anchor.
+        ("claims", _List(_CLAIM, "a list of claims, each a mapping with 'text' and 'cites'",
+                         unique=lambda c: " ".join(c.get("text", "").split()).casefold() or id(c),
+                         unique_what="claim (with all the sources it cites)")),
         ("tags", _List(_Text(collapse=True), "a list of strings, e.g. [alignment, evaluation]")),
     ),
     required=("title", "question"),
@@ -325,10 +331,24 @@ class _Converter:
             self.problem(node, _at(where, f"empty list — remove the key to use the default ({spec.default})"))
             return _BAD
         items = []
+        first: dict[Any, tuple[int, Node]] = {}
+        reported: set[Any] = set()
         for i, child in enumerate(node.value):
             value = self.convert(child, spec.item, f"{where}[{i}]")
-            if value is not _BAD:
-                items.append(value)
+            if value is _BAD:
+                continue
+            if spec.unique is not None:
+                key = spec.unique(value)
+                if key in first:
+                    if key not in reported:  # once per item: 50,000 aliases of one claim are one problem
+                        reported.add(key)
+                        j, earlier = first[key]
+                        self.problem(child, _at(f"{where}[{i}]", f"repeats {where}[{j}] (line "
+                                                                 f"{earlier.start_mark.line + 1}) — give each "
+                                                                 f"{spec.unique_what} once"))
+                    continue
+                first[key] = (i, child)
+            items.append(value)
         return items
 
     def _scalar(self, node: Node, spec, where: str) -> Any:

@@ -42,7 +42,8 @@ from generator import bibliography, structured_data, svg
 from generator.cache import file_digest, hash_sources
 from generator.display import clean, person_name, record_links
 from generator.evaluate import caveats
-from generator.models import CONTRADICTS, SUPPORTS, VERDICTS, counts_toward_verdict
+from generator.models import CONTRADICTS, SUPPORTS, VERDICTS, Identifiers, counts_toward_verdict
+from generator.records import parse_identifier
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "site_templates"
 ASSETS = {"assets/litsynth/litsynth.css": "assets/litsynth.css",
@@ -238,7 +239,11 @@ def answer_status(data: dict) -> dict:
             f"The claims below bear on parts of the question only.")
     for facet in missing:
         warnings.append(f"No included source addresses \u201c{clean(facet)}\u201d.")
-    if n_claims and mix["UNCORROBORATED"] > n_claims / 2:
+    if n_claims and mix["UNCORROBORATED"] == n_claims:
+        warnings.append(
+            f"No claim is corroborated: all {n_claims} are stated only by their own source "
+            f"({p['included']} included sources).")
+    elif n_claims and mix["UNCORROBORATED"] > n_claims / 2:
         warnings.append(
             f"Most claims are uncorroborated: {mix['UNCORROBORATED']} of {n_claims} are stated only "
             f"by their own source ({p['included']} included sources).")
@@ -261,7 +266,9 @@ def answer_status(data: dict) -> dict:
         summary = (f"Covered: all {len(cov)} facets are addressed, and {len(best)} included "
                    f"source{'s' if len(best) != 1 else ''} address{'es' if len(best) == 1 else ''} all of them together.")
     else:
-        summary = (f"Partly answered: the included sources address {n_cov} of {len(cov)} facets, "
+        # "Covered", not "answered": facets say what the sources are about, not whether their
+        # claims settle anything — the corroboration count that follows says that.
+        summary = (f"Partly covered: the included sources address {n_cov} of {len(cov)} facets, "
                    f"at most {best_n} in any one source.")
     summary += (f" {mix['CORROBORATED']} of {n_claims} claims {'is' if mix['CORROBORATED'] == 1 else 'are'} "
                 "corroborated by an independent source." if n_claims else "")
@@ -330,6 +337,16 @@ def method_counts(data: dict) -> dict:
     }
 
 
+def listed_records(data: dict) -> set[str]:
+    """Ids of the claim set's records that its question lists under ``include:`` (screened
+    in whatever their relevance, so the page says why a weakly relevant one is there)."""
+    wanted = {parse_identifier(k) for k in data["question"].get("include", [])} - {None}
+    if not wanted:
+        return set()
+    return {r["id"] for r in data["records"]
+            if wanted & ({r["id"]} | set(Identifiers(**r["ids"]).keys()))}
+
+
 def page_context(data: dict, *, site_name: str) -> dict:
     """Everything ``synthesis.md.j2`` renders for one claim set (pure)."""
     records = {r["id"]: r for r in data["records"]}
@@ -345,7 +362,7 @@ def page_context(data: dict, *, site_name: str) -> dict:
         s=data, q=data["question"], records=records, src=src, cl=cl_anchor, claims=claims,
         mix=mix, status=answer_status(data), prisma=data["prisma"], assessment=data["assessment"],
         gap=gap_map(data), counts=method_counts(data), evidence=evidence_counts,
-        evidence_for=evidence_for, verdicts=VERDICTS, meaning=VERDICT_MEANING,
+        evidence_for=evidence_for, verdicts=VERDICTS, meaning=VERDICT_MEANING, listed=listed_records(data),
         included=[r for r in data["records"] if r["screening"]["included"]],
         excluded=[r for r in data["records"] if not r["screening"]["included"]],
         bar=markupsafe.Markup(svg.verdict_bar(mix, title="Claims per verdict")),

@@ -8,6 +8,7 @@ removed later, by screening, so the PRISMA flow can count them.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 from generator import __version__
@@ -55,6 +56,11 @@ def retrieve(question: Question, providers: list[Provider], *, now: str) -> Snap
         counts[hit.provider] = counts.get(hit.provider, 0) + 1
         known.update(identity_keys(hit))
 
+    # A local corpus has no retrieval time of its own: its records were read now. (Its file's
+    # mtime is not one: git sets it at checkout, so two clones of the same bytes would
+    # write different snapshots.) ``now`` honours SOURCE_DATE_EPOCH (generator.clock).
+    stamp = now[:-6] + "Z" if now.endswith("+00:00") else now
+    records = [r if r.retrieved_at else dataclasses.replace(r, retrieved_at=stamp) for r in records]
     if providers and len(errors) == len(providers) and not records:
         raise RetrievalError(
             "every provider failed ("

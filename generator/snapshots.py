@@ -14,6 +14,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
+from typing import Any, Callable
 
 from generator.errors import LitsynthError
 from generator.models import Question, Snapshot
@@ -56,14 +57,81 @@ def parse(data: bytes, path: Path) -> Snapshot:
         raw = json.loads(data.decode("utf-8"))
         if not isinstance(raw, dict) or not isinstance(raw.get("records"), list):
             raise ValueError("no 'records' list")
-        for i, rec in enumerate(raw["records"]):
-            if not (isinstance(rec, dict) and isinstance(rec.get("id"), str) and isinstance(rec.get("title"), str)
-                    and isinstance(rec.get("ids") or {}, dict)):
-                raise ValueError(f"records[{i}] is not a record with a string 'id' and 'title'")
+        _check_types(raw)
         return Snapshot.from_dict(raw)
     except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
         raise SnapshotError(f"{path}: not a valid litsynth snapshot ({exc}); "
                             f"run 'litsynth refresh' to retrieve it again") from exc
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _str_list(v: Any) -> bool:
+    return isinstance(v, list) and all(isinstance(x, str) for x in v)
+
+
+def _opt(test: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    return lambda v: v is None or test(v)
+
+
+def _is_str(v: Any) -> bool:
+    return isinstance(v, str)
+
+
+# key → (test, what is allowed), for the keys a snapshot may hold; a missing key takes the
+# model's default. A hand-edited snapshot with a wrong type used to fail deep in
+# synthesis ("'>' not supported between 'str' and 'int'") or render the wrong thing
+# (authors "Ann Bee" became six one-letter authors in the BibTeX export).
+_SNAPSHOT_KEYS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "slug": (_is_str, "a string"),
+    "queries": (_str_list, "a list of strings"),
+    "providers": (_str_list, "a list of strings"),
+    "since": (_opt(_is_int), "an integer year or null"),
+    "max_records": (_is_int, "an integer"),
+    "provider_counts": (lambda v: isinstance(v, dict) and all(_is_int(x) for x in v.values()),
+                        "an object of integers"),
+    "provider_errors": (lambda v: isinstance(v, dict) and all(isinstance(x, str) for x in v.values()),
+                        "an object of strings"),
+    "retrieved_at": (_is_str, "a string"),
+    "litsynth_version": (_is_str, "a string"),
+    "query_digest": (_is_str, "a string"),
+    "unresolved_includes": (_str_list, "a list of strings"),
+}
+_RECORD_KEYS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "id": (_is_str, "a string"),
+    "title": (_is_str, "a string"),
+    "ids": (lambda v: isinstance(v, dict) and all(x is None or isinstance(x, str) for x in v.values()),
+            "an object of strings or nulls"),
+    "authors": (_str_list, "a list of strings"),
+    "year": (_opt(_is_int), "an integer or null"),
+    "month": (_opt(lambda v: _is_int(v) and 1 <= v <= 12), "an integer 1–12 or null"),
+    "venue": (_opt(_is_str), "a string or null"),
+    "abstract": (_opt(_is_str), "a string or null"),
+    "url": (_opt(_is_str), "a string or null"),
+    "provider": (_is_str, "a string"),
+    "retrieved_at": (_is_str, "a string"),
+    "work_id": (_opt(_is_str), "a string or null"),
+    "text_available": (lambda v: isinstance(v, bool), "true or false"),
+}
+
+
+def _check_types(raw: dict) -> None:
+    """Raise ``ValueError`` naming the first key whose value has the wrong type."""
+    def check(obj: dict, where: str, keys: dict, required: tuple[str, ...]) -> None:
+        for key in required:
+            if key not in obj:
+                raise ValueError(f"{where}{key} is missing")
+        for key, value in obj.items():
+            if key in keys and not keys[key][0](value):
+                raise ValueError(f"{where}{key} must be {keys[key][1]}, not {json.dumps(value)[:60]}")
+
+    check(raw, "", _SNAPSHOT_KEYS, ())
+    for i, rec in enumerate(raw["records"]):
+        if not isinstance(rec, dict):
+            raise ValueError(f"records[{i}] must be an object")
+        check(rec, f"records[{i}].", _RECORD_KEYS, ("id", "title"))
 
 
 def load(path: Path) -> tuple[Snapshot, bytes] | None:
@@ -151,7 +219,9 @@ def remove_temporaries(folder: Path) -> list[Path]:
 
 def write(path: Path, snapshot: Snapshot) -> str:
     """Write ``snapshot`` to ``path`` atomically (see module docstring); returns the text
-    written (:func:`dumps`)."""
+    written (:func:`dumps`). Raises ``ValueError`` (and writes nothing) when a value has a
+    type :func:`parse` would refuse: a snapshot is never written that cannot be read back."""
     text = dumps(snapshot)
+    _check_types(json.loads(text))
     write_atomic(path, text)
     return text

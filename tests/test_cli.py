@@ -156,6 +156,17 @@ def test_unknown_library_format_is_one_line_and_nothing_written(project, capsys)
     assert tree(project) == before
 
 
+def test_the_same_library_given_twice_is_read_once(project, capsys):
+    seed = shared_path("corpus", "seed-topic.csl.json")
+    local = project / "seed.csl.json"
+    shutil.copyfile(seed, local)
+    code, out, err = run(capsys, project, "refresh", "--offline", "--library", str(local),
+                         "--library", str(project / "." / "seed.csl.json"), "alignment-tax")
+    assert code == 0, err
+    assert "refreshed alignment-tax" in out and "no records loaded" not in err
+    assert pipeline.distinct_files([local, project / "x" / ".." / "seed.csl.json", seed]) == [local, seed]
+
+
 def _damaged_gzip(path: Path) -> None:
     """Real arXiv lines with bad lines among them, gzipped."""
     with gzip.open(shared_path("corpus", "arxiv-cscl-2025-2026.jsonl.gz"), "rt", encoding="utf-8") as fh:

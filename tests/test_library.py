@@ -286,6 +286,32 @@ def test_csl_library_lookup_and_search():
     assert "arxiv:2309.06256" in {r.id for r in library.search(("alignment tax",), None, 10)}
 
 
+def test_library_snapshot_does_not_depend_on_the_file_mtime(tmp_path):
+    """Two clones of the same corpus bytes (git sets mtimes at checkout) give one snapshot:
+    a library record's retrieval time is the snapshot's own (SOURCE_DATE_EPOCH honoured)."""
+    import os
+    import shutil
+
+    from generator import snapshots
+    from generator.models import Question
+    from generator.retrieval import retrieve
+
+    question = Question(slug="tax", path="q.yaml", title="Alignment tax", question="Does RLHF cost capability?",
+                        facets=("alignment tax",), queries=("alignment tax",), providers=("library",),
+                        include=("arxiv:2203.02155",))
+    texts = []
+    for name, mtime in (("a", 1_000_000_000), ("b", 1_900_000_000)):
+        path = tmp_path / name / "seed.csl.json"
+        path.parent.mkdir()
+        shutil.copyfile(shared_path(*CSL_FILE), path)
+        os.utime(path, (mtime, mtime))
+        snap = retrieve(question, [Library.load([path])], now="2026-01-02T03:04:05+00:00")
+        assert snap.records and {r.retrieved_at for r in snap.records} == {"2026-01-02T03:04:05Z"}
+        assert "arxiv:2203.02155" in {r.id for r in snap.records}  # the include: look-up is stamped too
+        texts.append(snapshots.dumps(snap))
+    assert texts[0] == texts[1]
+
+
 def test_csl_shapes(tmp_path):
     items = [
         {"id": "a", "title": "Title with <i>markup</i>\n here", "issued": {"date-parts": [["2024", "3"]]},
@@ -300,7 +326,8 @@ def test_csl_shapes(tmp_path):
     path.write_text(json.dumps(items), encoding="utf-8")
     warnings: list[str] = []
     a, b, e = read_corpus(path, warnings.append)
-    assert a.id == "doi:10.1000/xyz" and a.title == "Title with <i>markup</i> here"
+    # CSL rich text is markup (citeproc-js "Rich text markup within fields"), not text.
+    assert a.id == "doi:10.1000/xyz" and a.title == "Title with markup here"
     assert (a.year, a.month, a.venue) == (2024, 3, "Journal One")
     assert a.authors == ("van der Berg, Jan", "WHO") and a.url == "https://doi.org/10.1000/xyz"
     assert (b.id, b.year, b.url) == ("lib:7", 2019, None)
@@ -309,6 +336,24 @@ def test_csl_shapes(tmp_path):
         f"{path}: item 3 (c): record has no title — skipped",
         f"{path}: item 4: not a JSON object — skipped",
     ]
+
+
+def test_csl_jats_abstract_from_zotero_is_plain_text_and_yields_claims(tmp_path):
+    from generator.extraction import extract_claims
+
+    item = {"id": "z", "title": "Blorptic <i>in vitro</i> assay of <span class=\"nocase\">latency</span>",
+            "abstract": "<jats:title>Abstract</jats:title><jats:p>Blorptic assays reduce latency by 30% in "
+                        "sensors.</jats:p> <jats:p>We find blorptic assays &amp; probes improve recall "
+                        "(p &lt; 0.01).</jats:p>"}
+    path = tmp_path / "zotero.json"
+    path.write_text(json.dumps([item]), encoding="utf-8")
+    (rec,) = read_corpus(path)
+    assert rec.title == "Blorptic in vitro assay of latency"
+    assert rec.abstract == ("Blorptic assays reduce latency by 30% in sensors. "
+                            "We find blorptic assays & probes improve recall (p < 0.01).")
+    assert [c.text for c in extract_claims(rec)] == [
+        "Blorptic assays reduce latency by 30% in sensors.",
+        "We find blorptic assays & probes improve recall (p < 0.01)."]
 
 
 @pytest.mark.parametrize("content", ['{"title": "x",\n "id": "y"}', "not json", '"a string"'])

@@ -142,6 +142,16 @@ def test_duplicate_keys_nested_and_only_problem(work, loader):
     ]
 
 
+def test_a_curated_claim_given_twice_is_a_problem(work, loader):
+    """Two equal claims would be one claim id: the page showed two headings with one anchor."""
+    path = write("questions/twice.yaml", VALID + "claims:\n  - text: Heat pumps save money.\n    cites: []\n"
+                 "  - text: \"heat pumps  save money.\"\n  - text: Heat pumps cost more.\n")
+    assert problems_of(path) == [
+        Problem("questions/twice.yaml", 6, 5, "claims[1]: repeats claims[0] (line 4) — give each claim "
+                                             "(with all the sources it cites) once"),
+    ]
+
+
 def test_yaml04_leading_bom_is_ignored(cases, work, loader):
     case = cases["YAML-04-byte-order-mark"]
     content = case["input"]["content_escaped"]
@@ -471,7 +481,8 @@ def test_aliases_cannot_blow_up(work, loader, capsys):
     start = time.perf_counter()
     problems = problems_of(path)
     elapsed = time.perf_counter() - start
-    assert {p.message.split(" — ")[0] for p in problems} == {f"unknown key 'a{i}'" for i in range(9)}
+    assert {p.message.split(" — ")[0] for p in problems} == {f"unknown key 'a{i}'" for i in range(9)} | {
+        "claims[1]: repeats claims[0] (line 3)"}
     with capsys.disabled():
         print(f"\n[aliases {loader.__name__}] 50000 aliased claims checked in {elapsed:.3f} s")
 

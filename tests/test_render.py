@@ -86,10 +86,16 @@ def test_every_page_has_the_sections_in_order(built):
         assert len(gap_rows) == p["included"] + 1  # + the totals row
         totals = [text(td) for td in gap_rows[-1]["children"]][1:1 + len(d["facet_coverage"])]
         assert [int(t) for t in totals] == [len(c["records"]) for c in d["facet_coverage"]]
-        # Reviewers: one row per reviewer plus the mean.
+        # Reviewers: one row per reviewer and no average of them (it hid a weak reviewer).
         reviewers = page.find("table", class_="ls-reviewers")[0]
         names = [text(tr["children"][0]) for tr in descendants(reviewers) if tr["tag"] == "tr"][1:]
-        assert names[:len(d["assessment"]["reviewers"])] == [r["name"] for r in d["assessment"]["reviewers"]]
+        assert names == [r["name"] for r in d["assessment"]["reviewers"]]
+        assert "No overall score is given" in body
+        # The status line says how many claims are corroborated, and "all" when none is.
+        status = render.answer_status(d)
+        n_corroborated = render.verdict_mix(d)["CORROBORATED"]
+        assert f" {n_corroborated} of {len(d['claims'])} claims" in status["summary"]
+        assert not status["summary"].startswith("Partly answered")
         # Method and limitations state the actual counts.
         method = text(page.find("div", class_="ls-method")[0])
         assert (f"{p['identified']} records were identified, {p['duplicates']} merged as duplicates, "
@@ -145,7 +151,8 @@ def test_sources_list_links_and_screening_decisions(built):
                 assert f"https://arxiv.org/abs/{r['ids']['arxiv']}" in hrefs
             decision = text(li)
             if r["screening"]["included"]:
-                assert f"Included: relevance {r['screening']['score']:.2f}" in decision
+                why = " because the question file lists it under include:" if r["id"] in render.listed_records(d) else ""
+                assert f"Included{why}: relevance {r['screening']['score']:.2f}" in decision
             else:
                 assert f"Excluded: {' '.join(r['screening']['reason'].split())}" in decision
 
@@ -406,6 +413,37 @@ def test_bibtex_export_keeps_math_spans_unchanged():
     value = bibtexparser.parse_string(bib.to_bibtex([record])).entries[0].fields_dict["title"].value
     assert "$$x^2$$" in value and "$x$" in value and r"\$5" in value
     assert r"\$$" not in value and r"$\$" not in value
+
+
+def test_status_says_when_no_claim_is_corroborated():
+    from claimsets import claim, claim_set, record
+
+    recs = [record("arxiv:2501.00001", "Alpha study", facets=("alpha",)),
+            record("arxiv:2501.00002", "Beta study", facets=("alpha", "beta"))]
+    alone = [claim("arxiv:2501.00001", "Alpha improves recall on every benchmark we tried."),
+             claim("arxiv:2501.00002", "Beta reduces latency by 40% on long inputs.")]
+    status = render.answer_status(claim_set("none", "None corroborated", recs, alone))
+    assert "No claim is corroborated: all 2 are stated only by their own source (2 included sources)." in status["warnings"]
+    assert status["summary"].endswith("0 of 2 claims are corroborated by an independent source.")
+    one = [claim("arxiv:2501.00001", "Alpha improves recall on every benchmark we tried.", verdict="CORROBORATED",
+                 confidence=0.8, judgements=[("arxiv:2501.00002", "SUPPORTS", 0.8, ["Alpha improves recall."])]),
+           *alone[1:], claim("arxiv:2501.00002", "Beta helps on short inputs as well as long ones.")]
+    status = render.answer_status(claim_set("some", "One corroborated", recs, one))
+    assert "Most claims are uncorroborated: 2 of 3 are stated only by their own source (2 included sources)." in status["warnings"]
+    assert status["summary"].startswith("Covered: all 2 facets")
+
+
+def test_a_source_listed_under_include_says_so():
+    from claimsets import claim_set, record
+
+    recs = [record("arxiv:2501.00001", "Alpha study", facets=("alpha",)),
+            record("arxiv:2501.00002", "Beta study", facets=("beta",))]
+    data = claim_set("listed", "Listed", recs, [])
+    data["question"]["include"] = ["arXiv:2501.00002v3"]
+    assert render.listed_records(data) == {"arxiv:2501.00002"}
+    page = Page(render.render_synthesis(data, render.environment()))
+    notes = [text(li) for li in page.find("li") if "Found via" in text(li)]
+    assert [("lists it under include:" in n) for n in notes] == [False, True]
 
 
 def test_facet_is_covered_only_by_an_included_source():

@@ -23,7 +23,7 @@ label when P(label) ≥ τ                 open F1 (P / R)    oracle F1
 =====================================  =================  ==========
 τ chosen for F1 (0.15–0.2 on 5 folds)   0.477 (0.48/0.48)  0.593
 τ = 0.5                                 0.366 (0.62/0.26)  0.386
-site verifier, for comparison           0.409 (0.51/0.34)  0.505
+site verifier (lexical-9), comparison   0.409 (0.51/0.34)  0.505
 =====================================  =================  ==========
 
 The F1 gain exists only where the combiner labels abstracts it gives a 15–20%

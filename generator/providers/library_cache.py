@@ -60,7 +60,7 @@ FORMAT = 2
 
 PACKAGE = Path(__file__).resolve().parent.parent
 
-CODE_MODULES = ("providers/library.py", "providers/library_readers.py", "models.py", "records.py")
+CODE_MODULES = ("providers/library.py", "providers/library_readers.py", "normalise.py", "models.py", "records.py")
 """Sources (relative to ``generator/``) whose code decides the records and the index."""
 
 

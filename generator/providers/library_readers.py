@@ -28,7 +28,6 @@ the cut, and the snapshot written from that search would keep the gap.
 
 from __future__ import annotations
 
-import datetime as _dt
 import email.utils
 import gzip
 import json
@@ -39,6 +38,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from generator import normalise
 from generator.errors import CorpusError
 from generator.models import Identifiers, Record
 from generator.records import normalise_arxiv, normalise_doi
@@ -242,15 +242,6 @@ def _arxiv_in_text(*values: Any) -> tuple[str, str | None] | None:
     return None
 
 
-def _mtime_iso(path: Path) -> str:
-    """The file's modification time as ISO 8601 UTC: when this copy of the data was made."""
-    try:
-        stamp = path.stat().st_mtime
-    except OSError:
-        return ""
-    return _dt.datetime.fromtimestamp(stamp, tz=_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _primary_id(doi: str | None, arxiv: str | None) -> str | None:
     """``doi:`` unless the DOI is an arXiv DataCite DOI, then ``arxiv:`` (records.parse_identifier)."""
     if doi and not (normalise_arxiv(doi) and doi.startswith("10.48550/")):
@@ -341,7 +332,7 @@ def read_arxiv_jsonl(path: Path, warn: Warn | None = None) -> Iterator[Record]:
         handle = gzip.open(path, "rb") if gz else open(path, "rb")
     except OSError as exc:
         raise CorpusError(f"{path}: cannot open corpus file: {exc}") from exc
-    retrieved_at = _mtime_iso(path)
+    retrieved_at = ""  # stamped by retrieval with the snapshot's time (generator.retrieval)
     lineno = 0
     with handle:
         try:
@@ -473,7 +464,7 @@ def read_csl_json(path: Path, warn: Warn | None = None) -> Iterator[Record]:
         raise CorpusError(
             f"{path}: CSL-JSON must be a list of items, found a JSON {type(data).__name__}"
         )
-    retrieved_at = _mtime_iso(path)
+    retrieved_at = ""  # stamped by retrieval with the snapshot's time (generator.retrieval)
     used: set[str] = set()
     for index, item in enumerate(data, 1):
         where = f"{path}: item {index}"
@@ -492,10 +483,28 @@ def read_csl_json(path: Path, warn: Warn | None = None) -> Iterator[Record]:
             yield record
 
 
+# CSL-JSON's rich-text markup (citeproc-js, "Rich text markup within fields"): these tags
+# format a field and are not its text. Any other "<…>" is text and stays as written.
+_CSL_RICH = re.compile(r"</?(?:i|b|sup|sub|sc)>|<span\s+(?:class=\"nocase\"|style=\"font-variant:\s*small-caps;?\")>"
+                       r"|</span>", re.IGNORECASE)
+
+
+def _csl_rich_text(value: Any) -> Any:
+    return _CSL_RICH.sub("", value) if isinstance(value, str) else value
+
+
+def _csl_abstract(value: Any) -> Any:
+    """Zotero copies Crossref's JATS abstracts as they are ("<jats:p>… &amp; …</jats:p>"):
+    those are read as the Crossref provider reads them (markup and one layer of entities)."""
+    if isinstance(value, str) and "<jats:" in value:
+        return normalise.clean_abstract(value)
+    return _csl_rich_text(value)
+
+
 def _csl_record(
     item: dict, local_id: str, where: str, warn: Warn, retrieved_at: str, used: set[str]
 ) -> Record | None:
-    title = clean_text(item.get("title"))
+    title = clean_text(_csl_rich_text(item.get("title")))
     if title is None:
         warn(f"{where}: record has no title — skipped")
         return None
@@ -516,7 +525,7 @@ def _csl_record(
         year=year,
         month=month,
         venue=clean_text(_first_string(item.get("container-title"))),
-        abstract=_abstract(item.get("abstract"), where, warn),
+        abstract=_abstract(_csl_abstract(item.get("abstract")), where, warn),
         url=_url(item.get("URL"), doi, arxiv_id),
         provider="library",
         retrieved_at=retrieved_at,
@@ -565,7 +574,7 @@ def read_bibtex(path: Path, warn: Warn | None = None) -> Iterator[Record]:
     for block in library.failed_blocks:
         line = (getattr(block, "start_line", None) or 0) + 1
         warn(f"{path}:{line}: BibTeX block could not be parsed ({_block_error(block)}) — skipped")
-    retrieved_at = _mtime_iso(path)
+    retrieved_at = ""  # stamped by retrieval with the snapshot's time (generator.retrieval)
     used: set[str] = set()
     for entry in library.entries:
         record = _bib_record(entry, path, warn, retrieved_at, used)
