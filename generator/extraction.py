@@ -104,7 +104,13 @@ _BACKGROUND = Caseless(
     r"underexplored|unexplored|elusive|poorly understood|largely unknown)"
     r"|^however,.*\bremains?\b"
     r"|\bplays? (?:an? )?(?:important|crucial|key|vital|central|critical) role\b"
-    r"|^(?:\w+ ){0,6}(?:is|are) (?:increasingly|widely)\b")
+    r"|^(?:\w+ ){0,6}(?:is|are) (?:increasingly|widely)\b"
+    # A call, not a finding: "These findings highlight the (urgent) need for X". After a
+    # finding ("X fails on Y, highlighting the need for Z") the sentence stays a claim.
+    r"|^(?:these|our|the|this|such)\s+(?:[\w-]+\s+){0,2}?(?:findings?|results?|work|study|analys[ie]s|"
+    r"observations?|evaluations?|experiments?|insights?)\s+(?:\w+ly\s+|also\s+|further\s+)?"
+    r"(?:highlight|underscore|emphasi[sz]e|stress|point\s+to|indicate|suggest|call\s+for|demonstrate|"
+    r"reveal|show|motivate|confirm)s?\s+(?:the\s+|a\s+)?(?:[\w-]+\s+)?(?:need|necessity)\b")
 # A lead-in of up to three words and a comma: "However,", "More importantly,", "On the other hand,".
 _CONNECTIVE = r"(?:[a-z]+(?: [a-z]+){0,2},\s+)?"
 _PREDICATE = (r"(?:is|are|was|were|can|could|may|might|will|would|should|must|has|have|had|does|do|did|"
@@ -241,8 +247,9 @@ _NEVER_HINTS = ("http", "www.", "github.com", "huggingface.co", "available", "re
 def is_background(sentence: str) -> bool:
     """True when ``sentence`` states the field's background or motivation rather than a
     finding of its paper ("Recent work …", "X has emerged as …", "Y remains a challenge",
-    "Existing methods …"): the background rule of this module's docstring. Verification
-    does not take such a sentence as evidence either."""
+    "Existing methods …"), or only calls for something ("These findings highlight the need
+    for …"): the background rule of this module's docstring. Verification does not take
+    such a sentence as evidence either."""
     return bool(_BACKGROUND.search(sentence))
 
 

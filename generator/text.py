@@ -231,6 +231,10 @@ def _should_merge(norm: str, a: tuple[int, int], b: tuple[int, int], math: list[
         return True
     if _unclosed(left, "[", "]") and _closes_first(right, "[", "]"):
         return True
+    # "… Pro. (ii) On self-invoking …": a list marker opening a capitalised sentence starts it.
+    marker = _LIST_MARKER.match(right)
+    if marker and right[marker.end():marker.end() + 1] == " " and right[marker.end() + 1:marker.end() + 2].isupper():
+        return False
     # The first letter or digit decides: "</think>) and …" continues a sentence.
     first = right[lead.start()]
     if first.islower():
@@ -343,12 +347,48 @@ def tokens(text: str) -> list[str]:
     return [t.lower() for t in _TOKEN.findall(text.replace("\\%", "%"))]
 
 
+# British spellings mapped to American before stemming, so that "summarisation" and
+# "summarization", "judgement" and "judgment", "modelling" and "modeling" share a stem
+# (Snowball keeps them apart: "summaris" / "summar"). Own rules; a word spelled alike in both
+# is mapped alike on both sides, so an over-eager rule ("precise" → "precize") costs nothing.
+_BRITISH = re.compile(
+    r"(?<=[a-z]{3})is(e|es|ed|ing|ation|ations|er|ers)$"   # normalise, summarisation, tokeniser
+    r"|(?<=[a-z])ys(e|es|ed|ing)$"                         # analyse, catalysed
+    r"|(?<=[a-z]{3}e)l(l)(ed|ing|er|ers)$"                 # modelling, labelled, travelled
+)
+_BRITISH_OUR = re.compile(r"^(behavi|col|fav|lab|neighb|hon|hum|tum|rum|flav|endeav|harb|arm|sav|vap|vig)our")
+_BRITISH_WORDS = {
+    "judgement": "judgment", "judgements": "judgments", "acknowledgement": "acknowledgment",
+    "centre": "center", "centres": "centers", "centred": "centered", "fibre": "fiber",
+    "fibres": "fibers", "metre": "meter", "metres": "meters", "litre": "liter", "litres": "liters",
+    "programme": "program", "programmes": "programs", "catalogue": "catalog", "catalogues": "catalogs",
+    "dialogue": "dialog", "dialogues": "dialogs", "analogue": "analog", "analogues": "analogs",
+    "defence": "defense", "licence": "license", "offence": "offense", "ageing": "aging",
+    "grey": "gray", "artefact": "artifact", "artefacts": "artifacts",
+}
+
+
+def _american(word: str) -> str:
+    word = _BRITISH_WORDS.get(word, word)
+
+    def repl(m: re.Match) -> str:
+        if m.group(1) is not None:
+            return "iz" + m.group(1)
+        if m.group(2) is not None:
+            return "yz" + m.group(2)
+        return "l" + m.group(4)  # "lled" → "led"
+
+    return _BRITISH_OUR.sub(r"\1or", _BRITISH.sub(repl, word, count=1), count=1)
+
+
 @functools.lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    """Snowball English stem of a lower-case word; numbers pass through unchanged."""
+    """Snowball English stem of a lower-case word, after mapping British spellings to
+    American ones (``summarisation`` and ``summarization`` share a stem); numbers pass
+    through unchanged."""
     if _NUMERIC.match(word):
         return word
-    return _STEMMER.stemWord(word)
+    return _STEMMER.stemWord(_american(word))
 
 
 DISCOURSE_STEMS = frozenset(_STEMMER.stemWord(w) for w in DISCOURSE_WORDS)

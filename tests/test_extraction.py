@@ -20,6 +20,7 @@ from generator.extraction import (
     curated_claim,
     extract_claims,
     has_finding_cue,
+    is_background,
     is_complete_sentence,
 )
 from generator.models import Record
@@ -154,6 +155,17 @@ def test_abstract_with_hard_line_breaks_gives_single_spaced_claims():
     claims = extract_claims(_rec(raw))
     assert "On three benchmarks, CiteCheck reduces hallucinated citations by 41% compared to GPT-4o." in [
         c.text for c in claims]
+
+
+@pytest.mark.parametrize("sentence,background", [
+    ("These findings highlight the need for multi-perspective evaluation of LLM judges.", True),
+    ("Our results underscore the urgent need for culturally informed moderation.", True),
+    ("The evaluation indicates the need for better instructional alignment and more rigorous benchmarks.", True),
+    ("Performance declines by 12% out of domain, highlighting the need for domain adaptation.", False),
+    ("Our results show that RLHF reduces MMLU accuracy by 5%.", False),
+])
+def test_a_call_for_something_is_not_a_finding(sentence, background):
+    assert is_background(sentence) is background
 
 
 def test_is_complete_sentence():

@@ -298,3 +298,13 @@ def test_a_claim_addresses_a_facet_through_its_acronym():
         "retrieval-augmented generation", "large language models")
     # lower-case words are not acronyms: "rag" (cloth), "cot" (bed)
     assert matched_facets(facets, set(), "A rag on a cot.") == ()
+
+
+def test_a_facet_matches_the_other_spelling():
+    """A trial reader's facet "human judgement" matched 2 records where 11 wrote "judgment"."""
+    from generator import text as T
+    from generator.screening import matched_facets
+
+    facets = ("human judgement", "summarisation faithfulness")
+    assert matched_facets(facets, set(T.stems("LLM ratings agree with human judgments."))) == ("human judgement",)
+    assert matched_facets(facets, set(T.stems("Summarization faithfulness is low."))) == ("summarisation faithfulness",)

@@ -376,6 +376,20 @@ def test_self_reference(sentence, self_ref):
     assert T.self_reference(sentence) is self_ref
 
 
+@pytest.mark.parametrize("british,american", [
+    ("summarisation", "summarization"), ("normalised", "normalized"), ("judgement", "judgment"),
+    ("modelling", "modeling"), ("labelled", "labeled"), ("behaviour", "behavior"), ("behavioural", "behavioral"),
+    ("analyse", "analyze"), ("tokeniser", "tokenizer"), ("dialogue", "dialog"), ("organisations", "organizations"),
+])
+def test_british_and_american_spellings_share_a_stem(british, american):
+    assert T.stem(british) == T.stem(american)
+
+
+def test_spelling_map_leaves_other_words_apart():
+    stems = [T.stem(w) for w in ("raise", "rise", "analysis", "basis", "telling", "tell", "four", "hour", "our")]
+    assert len(set(stems)) == len(stems) - 1  # only "telling"/"tell" share one, as Snowball has it
+
+
 def test_discourse_words_are_stems_and_not_content_stopwords():
     assert {"demonstr", "effect", "method", "propos"} <= T.DISCOURSE_STEMS
     assert not T.DISCOURSE_STEMS & {"improv", "reduc", "accuraci", "surviv"}
@@ -452,3 +466,14 @@ def test_sentence_offsets_survive_collapsed_blanks():
     text = "  First  one here.\n\n Second\tone   here. \u2003Third one.  "
     spans = T.sentence_spans(text)
     assert [text[s:e] for s, e in spans] == ["First  one here.", "Second\tone   here.", "Third one."]
+
+
+def test_a_list_marker_after_a_full_stop_opens_a_sentence():
+    # A trial site showed "… on HumanEval Pro. (ii) On self-invoking …" as one claim.
+    text = ("For example, o1-mini achieves 96.2% pass@1 on HumanEval but only 76.2% on HumanEval Pro. "
+            "(ii) On self-invoking code generation task, the instruction-tuned models demonstrate only "
+            "marginal improvements. (iii) Other results follow.")
+    assert [s[:12] for s in T.sentences(text)] == ["For example,", "(ii) On self", "(iii) Other "]
+    # After a colon the first item stays with its lead-in.
+    assert T.sentences("We find three things: (i) X helps. (ii) Y hurts.") == [
+        "We find three things: (i) X helps.", "(ii) Y hurts."]
