@@ -110,6 +110,8 @@ def _configure_logging(verbose: bool) -> None:
     root.setLevel(min(root.level or logging.WARNING, level))
     # Corpus warnings are collected in the report and printed from there (all with -v).
     logging.getLogger("generator.providers.library").setLevel(logging.ERROR)
+    # The BibTeX reader reports each block bibtexparser could not parse itself (with the file).
+    logging.getLogger("bibtexparser").setLevel(logging.INFO if verbose else logging.ERROR)
 
 
 class _Terminated(KeyboardInterrupt):

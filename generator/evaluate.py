@@ -397,6 +397,18 @@ def notes(result: Mapping[str, Any]) -> list[str]:
     return out
 
 
+def _check_out(path: Path) -> None:
+    """Raise ``LitsynthError`` when ``path`` holds something other than a run record: an
+    ``--out README.md`` typo would otherwise replace the file (found by a trial user)."""
+    if not path.exists():
+        return
+    try:
+        check_run(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise LitsynthError(f"{path}: exists and is not a litsynth eval run record ({exc}) — not overwritten; "
+                            "give another --out path, or remove the file first") from exc
+
+
 def main_eval(args: argparse.Namespace) -> int:
     """Run ``litsynth eval scifact`` from parsed arguments (see :func:`add_eval_arguments`).
 
@@ -406,6 +418,9 @@ def main_eval(args: argparse.Namespace) -> int:
     propagate as ``LitsynthError`` subclasses (``CorpusError``, ``ScoringError``) for
     ``generator.cli`` to report.
     """
+    out = getattr(args, "out", None)
+    if out:
+        _check_out(Path(out))
     try:
         result = run(
             args.claims,
@@ -418,7 +433,6 @@ def main_eval(args: argparse.Namespace) -> int:
     except ValueError as exc:
         # A malformed judge result is a verifier bug, but the CLI reports it like any failure.
         raise LitsynthError(str(exc)) from exc
-    out = getattr(args, "out", None)
     if out:
         try:
             Path(out).write_text(json.dumps(result, indent=2, sort_keys=True) + "\n", encoding="utf-8")

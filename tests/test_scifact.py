@@ -391,6 +391,18 @@ def test_main_eval_json_and_table(monkeypatch, capsys, tmp_path):
     assert "note: in-sample:" in captured.err and "note: only 30 claims scored" in captured.err
 
 
+def test_out_never_replaces_a_file_that_is_not_a_run_record(tmp_path):
+    from generator.errors import LitsynthError
+
+    readme = tmp_path / "README.md"
+    readme.write_text("# my notes\n")
+    argv = ["--claims", str(shared_path("scifact", "claims_train.jsonl")), "--corpus",
+            str(shared_path("scifact", "corpus.jsonl")), "--limit", "1", "--out", str(readme)]
+    with pytest.raises(LitsynthError, match="README.md: exists and is not a litsynth eval run record"):
+        evaluate.main_eval(_parse(argv))
+    assert readme.read_text() == "# my notes\n"
+
+
 def test_notes_name_in_sample_and_small_runs():
     big = {"claims_file": "claims_dev.jsonl", "claims": 300, "verifier": {"method": "hybrid"}}
     assert evaluate.notes(big) == []
