@@ -289,7 +289,9 @@ class Verdict(_JSONMixin):
 
     ``confidence`` is the confidence of the strongest judgement behind the verdict, in
     [0, 1], or ``None`` for UNCORROBORATED / UNVERIFIABLE (there is nothing to be
-    confident about). ``reason`` is a sentence a reader can check.
+    confident about). ``reason`` is a sentence a reader can check; ``checked`` lists every
+    independent record the claim was checked against (so "none of the 10 checked" can be
+    audited), the citation check's record aside.
     """
 
     claim_id: str
@@ -299,12 +301,14 @@ class Verdict(_JSONMixin):
     contradicting: tuple[str, ...] = ()
     reason: str = ""
     citation_label: str | None = None
+    checked: tuple[str, ...] = ()
 
     @classmethod
     def from_dict(cls, data):
         data = dict(data)
         data["supporting"] = tuple(data.get("supporting") or ())
         data["contradicting"] = tuple(data.get("contradicting") or ())
+        data["checked"] = tuple(data.get("checked") or ())
         return super().from_dict(data)
 
 

@@ -1074,6 +1074,7 @@ def verify(
     verdicts: list[Verdict] = []
     for claim in claims:
         claim_judgements: list[Judgement] = []
+        checked: list[str] = []
         unjudged = 0
         source_has_text = cited_found = True
         if claim.origin == "curated":
@@ -1109,6 +1110,7 @@ def verify(
             idx.sort(key=lambda i: position[with_text[i].id])
             subject = _subject(claim.text)
             keys = _key_stems(subject, idf) if idf and subject.stems else None
+            checked = [with_text[i].id for i in idx]
             for i in idx:
                 if observe is not None:
                     observe(claim, with_text[i])
@@ -1122,6 +1124,7 @@ def verify(
 
         verdict = aggregate(claim, claim_judgements, source_has_text=source_has_text, unjudged=unjudged,
                             cited_found=cited_found)
+        verdict = dataclasses.replace(verdict, checked=tuple(checked))
         if self_referential and verdict.verdict == UNCORROBORATED:
             verdict = dataclasses.replace(verdict, reason=(
                 "Stated by its source only: the claim is about its source's own unnamed "

@@ -10,6 +10,7 @@ checks that they come out as text.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import bibtexparser
@@ -626,6 +627,18 @@ def test_verification_counts_agree_with_the_claims(built):
             shown = render.evidence_counts(c)
             assert shown["supports"] == len(c["verdict"]["supporting"])
             assert shown["contradicts"] == len(c["verdict"]["contradicting"])
+        # "none of the 10 independent records checked …" can be audited: the claim set lists them.
+        included = {r["id"] for r in d["records"] if r["screening"]["included"]}
+        audited = 0
+        for c in d["claims"]:
+            checked = c["verdict"]["checked"]
+            assert set(checked) <= included and c["record_id"] not in checked
+            assert {j["record_id"] for j in c["judgements"] if j["kind"] != "citation"} <= set(checked)
+            m = re.search(r"none of the (\d+) independent records? checked", c["verdict"]["reason"])
+            if m:
+                assert int(m.group(1)) == len(checked), c["verdict"]["reason"]
+                audited += 1
+        assert audited > len(d["claims"]) / 2, slug
 
 
 def test_evidence_counts_follow_the_verdict_for_a_citation_check():
