@@ -133,7 +133,9 @@ _ANAPHORIC = Caseless(
     # "they" after a phrase ("Despite the rise of LLMs, they …" names them).
     rf"|^(?:(?:for|on|in|with|across|compared\s+(?:to|with)|by|using|under|at|after|without|unlike|"
     rf"despite|among|through|via|beyond|relative\s+to)\b[^,]{{0,60}},\s+it\b"
-    rf"|(?:while|although|though|whereas|because|since|when|if)\s+(?:it|they|its|their)\b)"
+    rf"|(?:while|although|though|whereas|because|since|when|if)\s+(?:it|they|its|their)\b"
+    # "By comparison, we find that the latter achieves …": the two things are in another sentence.
+    rf"|(?:[^,;]{{0,60}},\s+)?(?:[\w-]+\s+){{0,6}}?the\s+(?:former|latter)\b)"
     rf"(?!\s+(?:is|was|were|are)\s+(?:\w+\s+)?(?:shown|found|observed|demonstrated|noted|known|revealed|"
     rf"confirmed|established|assumed|believed|thought|argued|expected|accepted|reported)\b)")
 _START_OK = re.compile(r"^[A-Z0-9$\"'“‘(\[]")

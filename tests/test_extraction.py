@@ -233,6 +233,9 @@ def test_a_sentence_whose_subject_is_a_bare_pronoun_is_not_a_claim():
     "While it improves reliability, it significantly increases inference costs by 40%.",
     "However, its high training and storage costs significantly restrict adoption.",
     "These results improve the understanding of overthinking and significantly reduce the problem.",
+    # "the former / the latter" name things of another sentence (a claim-quality audit: 1 of 60)
+    "By comparison, we find that the latter achieves superior alignment despite higher computational costs.",
+    "The latter achieves the best performance on the challenge test set, with a recall of 36.37%.",
 ])
 def test_fronted_possessive_and_unnamed_result_subjects_are_not_claims(sentence):
     abstract = "We propose RetroLM, a retrieval-augmented language model. " + sentence
@@ -245,6 +248,8 @@ def test_fronted_possessive_and_unnamed_result_subjects_are_not_claims(sentence)
     "Despite instruction tuning of large language models, they significantly underperform humans on ARC.",
     "These findings also reveal significant limitations in current models' layout reasoning.",
     "These findings provide causal evidence that ChatGPT reduces linguistic disparities.",
+    "Our results show that GPT-4-Turbo outperforms GPT-4o-Mini in most areas, including story coherence, "
+    "while the latter excels in aesthetic appeal.",
 ])
 def test_a_named_referent_or_a_reported_result_keeps_the_claim(sentence):
     abstract = "We propose RetroLM, a retrieval-augmented language model. RetroLM is fast. " + sentence
