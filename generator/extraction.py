@@ -122,6 +122,11 @@ _ANAPHORIC = Caseless(
     rf"demonstrated|noted|known|revealed|confirmed|established)\s+that\b)"
     rf"|(?:its|their)\s"
     rf"|(?:this|these|those|that|such)\s+(?:\w+ly\b|{_PREDICATE}\b)"
+    # "This approach reduces …", "This phenomenon leads to …", "These datasets encompass …":
+    # what "this" names is in another sentence. "This paper/study shows" names its source.
+    rf"|(?:this|these)\s+(?!(?:paper|work|study|article|survey|review|research|thesis|report|chapter|"
+    rf"position|results?|findings?|experiments?|analys[ie]s|observations?|evaluations?|insights?)\b)"
+    rf"[a-z][\w-]*\s+(?:\w+ly\s+)?(?:[a-z]+(?:s|ed)|can|could|may|might|will|would|should|must)\b"
     # "These results improve the understanding of …": a verdict on unnamed results. "These
     # results show/suggest … X" stays: what follows stands alone.
     rf"|(?:this|these|such)\s+(?:results?|findings?|observations?|insights?|analys[ie]s|experiments?)\s+"
