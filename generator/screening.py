@@ -147,6 +147,7 @@ def matched_facets(facets: tuple[str, ...], terms: set[str], text: str | None = 
     return tuple(out)
 
 
+@functools.lru_cache(maxsize=4096)  # asked once per facet for every claim of a question
 def facet_acronyms(facet: str) -> frozenset[str]:
     """Lower-cased acronyms of a facet of two or more words: the initials of all its words
     and of its words without stop words, hyphenated parts counted as words ("chain of
