@@ -8,17 +8,29 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PROJECT_ROOT
+from conftest import shared_path
 from generator import snapshots
+from generator.models import Question
+from generator.providers.library import Library
+from generator.retrieval import retrieve
 
-COMMITTED = sorted((PROJECT_ROOT / "content" / "snapshots").glob("*.json"))
+SNAPSHOT = "content/snapshots/tax.json"
 
 
-def test_every_committed_snapshot_reads_and_round_trips():
-    assert COMMITTED
-    for path in COMMITTED:
-        snap = snapshots.read(path)
-        assert snapshots.dumps(snap) == path.read_text(encoding="utf-8"), path
+@pytest.fixture(scope="module")
+def snapshot_text() -> str:
+    """A snapshot of real records (the seed-topic corpus of ../shared), as a build writes it."""
+    question = Question(slug="tax", path="q.yaml", title="Alignment tax", question="Does RLHF cost capability?",
+                        facets=("alignment tax",), queries=("alignment tax", "RLHF"), providers=("library",))
+    snap = retrieve(question, [Library.load([shared_path("corpus", "seed-topic.csl.json")])],
+                    now="2026-12-05T00:00:00+00:00")
+    assert len(snap.records) >= 3
+    return snapshots.dumps(snap)
+
+
+def test_a_written_snapshot_reads_back_unchanged(snapshot_text):
+    snap = snapshots.parse(snapshot_text.encode(), Path(SNAPSHOT))
+    assert snapshots.dumps(snap) == snapshot_text
 
 
 @pytest.mark.parametrize("edit,message", [
@@ -34,9 +46,9 @@ def test_every_committed_snapshot_reads_and_round_trips():
     (lambda d: d.__setitem__("max_records", "100"), 'max_records must be an integer, not "100"'),
     (lambda d: d.__setitem__("queries", "rlhf"), "queries must be a list of strings"),
 ])
-def test_a_value_of_the_wrong_type_names_its_key(edit, message):
-    path = COMMITTED[0]
-    data = json.loads(path.read_text(encoding="utf-8"))
+def test_a_value_of_the_wrong_type_names_its_key(snapshot_text, edit, message):
+    path = Path(SNAPSHOT)
+    data = json.loads(snapshot_text)
     edit(data)
     with pytest.raises(snapshots.SnapshotError) as err:
         snapshots.parse(json.dumps(data).encode(), path)
@@ -45,11 +57,11 @@ def test_a_value_of_the_wrong_type_names_its_key(edit, message):
     assert "litsynth refresh" in str(err.value)
 
 
-def test_a_snapshot_that_could_not_be_read_back_is_never_written(tmp_path):
-    snap = snapshots.read(COMMITTED[0])
+def test_a_snapshot_that_could_not_be_read_back_is_never_written(snapshot_text, tmp_path):
+    snap = snapshots.parse(snapshot_text.encode(), Path(SNAPSHOT))
     bad = dataclasses.replace(snap, records=(dataclasses.replace(snap.records[0], year="2024"),) + snap.records[1:])
     target = tmp_path / "x.json"
     with pytest.raises(ValueError, match=r"records\[0\]\.year"):
         snapshots.write(target, bad)
     assert not target.exists()
-    assert snapshots.write(target, snap) == Path(COMMITTED[0]).read_text(encoding="utf-8")
+    assert snapshots.write(target, snap) == snapshot_text
