@@ -405,8 +405,8 @@ def _check_out(path: Path) -> None:
     try:
         check_run(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise LitsynthError(f"{path}: exists and is not a litsynth eval run record ({exc}) — not overwritten; "
-                            "give another --out path, or remove the file first") from exc
+        raise LitsynthError(f"{path}: exists and is not a litsynth eval run record — not overwritten; "
+                            "give --out a new file or an earlier run record") from exc
 
 
 def main_eval(args: argparse.Namespace) -> int:

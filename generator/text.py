@@ -200,6 +200,7 @@ _INITIAL_START = re.compile(r"[A-Z]\.(?![A-Za-z])")
 _FIRST_WORD = re.compile(r"\S+")
 _UPPER_OR_DIGIT = re.compile(r"[A-Z0-9]")
 _CLOSERS = "\"'”’)]"
+_CONTINUING_GROUP = re.compile(r"[(\[][^()\[\]]{4,}[)\]]\s*(?:[,;:]|[a-z])")
 # The end-anchored patterns are searched from a few characters before the end only:
 # none matches more than 7 characters, and \b and look-behinds still see the characters
 # before the start position (the whole left part was scanned before: 0.57 s of 1.03 s
@@ -230,6 +231,10 @@ def _should_merge(norm: str, a: tuple[int, int], b: tuple[int, int], math: list[
     if _unclosed(left, "(", ")") and _closes_first(right, "(", ")"):
         return True
     if _unclosed(left, "[", "]") and _closes_first(right, "[", "]"):
+        return True
+    # 'In "Compress or Route?" (Johnson, 2026), we found …': a bracketed citation followed by
+    # a comma or a lower-case word continues the sentence the split cut.
+    if _CONTINUING_GROUP.match(right):
         return True
     # "… Pro. (ii) On self-invoking …": a list marker opening a capitalised sentence starts it.
     marker = _LIST_MARKER.match(right)
@@ -792,7 +797,7 @@ _NEG_CONDITION = frozenset("without lack lacks lacked lacking absent absence una
 _NT_STEMS = frozenset(
     "didn doesn don isn wasn aren weren can couldn shouldn won wouldn hasn haven hadn mustn".split()
 )
-_SCOPE_STOP = frozenset("but whereas while although though which that than".split())
+_SCOPE_STOP = frozenset("but whereas while although though which that than whether if how why".split())
 _AUXILIARY = frozenset("is are was were be been being am do does did has have had can could will would "
                        "shall should may might must also still".split())
 SCOPE_TOKENS = 5

@@ -90,7 +90,7 @@ def test_md01_pipe_in_title_stays_in_its_cell(cases, text_site):
     assert cells[1] == f"{row['confidence']:.2f}" == "0.82"
     assert cells[2] == row["claim"]
     assert cells[3] == "Smith and Li 2025 arXiv:2501.00001"
-    assert cells[4] == "1 support"
+    assert cells[4] == "1 supports"  # one source supports it
     # The title with pipes is one cell of the gap map and one source entry, shown as given:
     # the backticks are characters of the title here, not Markdown (see MD-03).
     gap_rows = [el for el in page.find("tr") if el["children"] and row["source_title"] in text(el["children"][0])]

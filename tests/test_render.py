@@ -621,6 +621,8 @@ def test_verification_counts_agree_with_the_claims(built):
                                               for c in d["claims"])
         body = content(pages[slug])
         assert f"kept {counts['judgements']} judgement" in body
+        verb = "has" if counts["with_evidence"] == 1 else "have"
+        assert f"{counts['with_evidence']} of {len(d['claims'])} claims {verb} such evidence" in body
         if counts["citation_checks"]:
             assert "checked against the source it cites (the citation check)" in body
         for c in d["claims"]:  # the Evidence column counts what the verdict counts

@@ -477,3 +477,16 @@ def test_a_list_marker_after_a_full_stop_opens_a_sentence():
     # After a colon the first item stays with its lead-in.
     assert T.sentences("We find three things: (i) X helps. (ii) Y hurts.") == [
         "We find three things: (i) X helps.", "(ii) Y hurts."]
+
+
+def test_a_citation_in_brackets_after_a_question_mark_continues_the_sentence():
+    # A trial claim began "(Johnson, 2026), we found that …": the split after "Route?" cut it.
+    text = 'We study routing. In "Compress or Route?" (Johnson, 2026), we found that code tolerates compression.'
+    assert T.sentences(text)[1] == 'In "Compress or Route?" (Johnson, 2026), we found that code tolerates compression.'
+    assert T.sentences("Results hold. (ii) On code, models improve.") == ["Results hold.", "(ii) On code, models improve."]
+
+
+def test_a_negated_verb_does_not_negate_the_question_it_embeds():
+    # "does not reveal whether a model reasons" says nothing against "the model reasons".
+    assert T.negation_scope("Accuracy alone does not reveal whether a model actually reasons.") == {"reveal"}
+    assert T.negation_scope("Drug X did not improve survival if given late.") == {"improv", "surviv"}
