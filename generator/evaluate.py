@@ -27,7 +27,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from generator import __version__, clock, scifact
 from generator.errors import CorpusError, LitsynthError
-from generator.models import CONTRADICTS, NOT_ENOUGH_INFO, SUPPORTS
+from generator.models import CONTRADICTS, NOT_ENOUGH_INFO, SUPPORTS, is_json_int
 
 SETTINGS = ("oracle", "open")
 
@@ -112,7 +112,7 @@ def check_run(data: Any) -> None:
         raise ValueError(f"schema is {data['schema']!r}, expected {RUN_SCHEMA!r}")
     if data["setting"] not in SETTINGS:
         raise ValueError(f"setting is {data['setting']!r}, expected one of {', '.join(SETTINGS)}")
-    if not isinstance(data["claims"], int) or isinstance(data["claims"], bool) or data["claims"] < 1:
+    if not is_json_int(data["claims"]) or data["claims"] < 1:
         raise ValueError(f"claims is {data['claims']!r}, expected a positive integer")
     verifier = data["verifier"]
     if (not isinstance(verifier, dict) or not all(isinstance(verifier.get(k), str) for k in ("method", "version"))

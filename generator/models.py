@@ -47,6 +47,12 @@ class _JSONMixin:
         return cls(**{k: v for k, v in data.items() if k in names})
 
 
+def is_json_int(value: Any) -> bool:
+    """True for an integer read from JSON: an ``int`` that is not a ``bool`` (``true`` is an
+    ``int`` to Python)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 _SCALARS = (str, int, float, bool, type(None))
 
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from datetime import datetime
 
 from generator import __version__
 from generator.errors import RetrievalError
 from generator.models import Question, Record, Snapshot
+from generator.normalise import iso_utc
 from generator.providers import Provider
 from generator.records import identity_keys
 from generator.snapshots import search_digest
@@ -59,7 +61,7 @@ def retrieve(question: Question, providers: list[Provider], *, now: str) -> Snap
     # A local corpus has no retrieval time of its own: its records were read now. (Its file's
     # mtime is not one: git sets it at checkout, so two clones of the same bytes would
     # write different snapshots.) ``now`` honours SOURCE_DATE_EPOCH (generator.clock).
-    stamp = now[:-6] + "Z" if now.endswith("+00:00") else now
+    stamp = iso_utc(datetime.fromisoformat(now))
     records = [r if r.retrieved_at else dataclasses.replace(r, retrieved_at=stamp) for r in records]
     if providers and len(errors) == len(providers) and not records:
         raise RetrievalError(

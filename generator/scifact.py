@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
 from generator.errors import CorpusError, LitsynthError, Problem
+from generator.models import is_json_int
 
 MAX_ABSTRACT_SENTS = 3
 """Predicted sentences kept for abstract-level rationale credit (official scorers)."""
@@ -97,17 +98,13 @@ def _iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
             yield number, obj
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def _claim_problem(obj: dict[str, Any]) -> str | None:
-    if not _is_int(obj.get("id")):
+    if not is_json_int(obj.get("id")):
         return "'id' must be an integer"
     if not isinstance(obj.get("claim"), str) or not obj["claim"].strip():
         return "'claim' must be a non-empty string"
     cited = obj.get("cited_doc_ids", [])
-    if not isinstance(cited, list) or not all(_is_int(d) for d in cited):
+    if not isinstance(cited, list) or not all(is_json_int(d) for d in cited):
         return "'cited_doc_ids' must be a list of integers"
     if "evidence" not in obj:
         return None
@@ -125,7 +122,7 @@ def _claim_problem(obj: dict[str, Any]) -> str | None:
             if entry.get("label") not in GOLD_LABELS:
                 return f"evidence for doc {doc_id}: label must be SUPPORT or CONTRADICT, got {entry.get('label')!r}"
             sents = entry.get("sentences")
-            if not isinstance(sents, list) or not sents or not all(_is_int(s) and s >= 0 for s in sents):
+            if not isinstance(sents, list) or not sents or not all(is_json_int(s) and s >= 0 for s in sents):
                 return f"evidence for doc {doc_id}: 'sentences' must be a non-empty list of sentence indices"
     return None
 
@@ -169,7 +166,7 @@ def load_corpus(path: str | Path) -> dict[int, dict[str, Any]]:
     lines: dict[int, int] = {}
     for number, obj in _iter_jsonl(path):
         problem = None
-        if not _is_int(obj.get("doc_id")):
+        if not is_json_int(obj.get("doc_id")):
             problem = "'doc_id' must be an integer"
         elif not isinstance(obj.get("title"), str):
             problem = "'title' must be a string"
@@ -251,7 +248,7 @@ def _pred_evidence(pred: Mapping[str, Any]) -> dict[str, tuple[str, list[int]]]:
         if label not in GOLD_LABELS:
             raise ScoringError(f"{where}: label must be SUPPORT or CONTRADICT, got {label!r}")
         sents = entry.get("sentences", [])
-        if not isinstance(sents, list) or not all(_is_int(s) for s in sents):
+        if not isinstance(sents, list) or not all(is_json_int(s) for s in sents):
             raise ScoringError(f"{where}: 'sentences' must be a list of sentence indices")
         key = str(doc_id)
         if key in out:

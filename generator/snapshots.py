@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from generator.errors import LitsynthError
-from generator.models import Question, Snapshot
+from generator.models import Question, Snapshot, is_json_int
 
 
 class SnapshotError(LitsynthError):
@@ -64,10 +64,6 @@ def parse(data: bytes, path: Path) -> Snapshot:
                             f"run 'litsynth refresh' to retrieve it again") from exc
 
 
-def _is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
 def _str_list(v: Any) -> bool:
     return isinstance(v, list) and all(isinstance(x, str) for x in v)
 
@@ -88,9 +84,9 @@ _SNAPSHOT_KEYS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "slug": (_is_str, "a string"),
     "queries": (_str_list, "a list of strings"),
     "providers": (_str_list, "a list of strings"),
-    "since": (_opt(_is_int), "an integer year or null"),
-    "max_records": (_is_int, "an integer"),
-    "provider_counts": (lambda v: isinstance(v, dict) and all(_is_int(x) for x in v.values()),
+    "since": (_opt(is_json_int), "an integer year or null"),
+    "max_records": (is_json_int, "an integer"),
+    "provider_counts": (lambda v: isinstance(v, dict) and all(is_json_int(x) for x in v.values()),
                         "an object of integers"),
     "provider_errors": (lambda v: isinstance(v, dict) and all(isinstance(x, str) for x in v.values()),
                         "an object of strings"),
@@ -105,8 +101,8 @@ _RECORD_KEYS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "ids": (lambda v: isinstance(v, dict) and all(x is None or isinstance(x, str) for x in v.values()),
             "an object of strings or nulls"),
     "authors": (_str_list, "a list of strings"),
-    "year": (_opt(_is_int), "an integer or null"),
-    "month": (_opt(lambda v: _is_int(v) and 1 <= v <= 12), "an integer 1–12 or null"),
+    "year": (_opt(is_json_int), "an integer or null"),
+    "month": (_opt(lambda v: is_json_int(v) and 1 <= v <= 12), "an integer 1–12 or null"),
     "venue": (_opt(_is_str), "a string or null"),
     "abstract": (_opt(_is_str), "a string or null"),
     "url": (_opt(_is_str), "a string or null"),
