@@ -17,6 +17,10 @@ child process (so the peaks do not mix):
   one search;
 * reports its peak resident set size (``getrusage(RUSAGE_SELF).ru_maxrss``, KiB on Linux).
 
+A third child times ``Library.load`` on the shared corpus as a build calls it (reading and
+indexing in one step) on one process and with a second process tokenising while the
+first reads (:mod:`generator.providers.library_tokens`).
+
 Prints one table row per corpus; ``--json OUT`` also writes the rows for
 ``benchmarks/report.py``. Must show (issue 7): under 100 ms per query after indexing and a
 peak under 2 GB at 250k records.
@@ -139,8 +143,31 @@ def child(path: Path, repeat: int) -> dict:
             "queries": len(latencies)}
 
 
+def child_load(path: Path, rounds: int = 2) -> dict:
+    """Time ``Library.load`` as a build calls it — reading and indexing in one step — on one
+    process and with a second tokenising while the first reads, interleaved ``rounds``
+    times; the fastest of each (load from other work only slows a run)."""
+    from generator.providers.library import Library
+
+    seconds: dict[int, list[float]] = {1: [], 2: []}
+    for _ in range(rounds):
+        for processes in (1, 2):
+            started = time.perf_counter()
+            Library.load([path], processes=processes)
+            seconds[processes].append(time.perf_counter() - started)
+    return {"load_1_s": min(seconds[1]), "load_2_s": min(seconds[2]), "rounds": rounds}
+
+
 def measure(path: Path, repeat: int) -> dict:
     proc = subprocess.run([sys.executable, __file__, "--child", str(path), "--repeat", str(repeat)],
+                          capture_output=True, text=True, cwd=ROOT)
+    if proc.returncode != 0:
+        raise SystemExit(f"child failed on {path}:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def measure_load(path: Path) -> dict:
+    proc = subprocess.run([sys.executable, __file__, "--child-load", str(path)],
                           capture_output=True, text=True, cwd=ROOT)
     if proc.returncode != 0:
         raise SystemExit(f"child failed on {path}:\n{proc.stderr[-3000:]}")
@@ -167,14 +194,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=5, help="timed runs of each of the 20 queries")
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--child-load", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         print(json.dumps(child(args.child, args.repeat)))
+        return
+    if args.child_load:
+        print(json.dumps(child_load(args.child_load)))
         return
     if not args.corpus.exists():
         raise SystemExit(f"{args.corpus} not found; pass --corpus PATH")
     results = {}
     results["base"] = measure(args.corpus, args.repeat)
+    load = measure_load(args.corpus)
     replicate_s = None
     if args.scale > 1:
         with tempfile.TemporaryDirectory(prefix="litsynth-bench-") as tmp:
@@ -193,8 +225,11 @@ def main(argv: list[str] | None = None) -> None:
             print(f"warning: {names[k]}: {m['duplicates']} duplicate ids")
     if replicate_s is not None:
         print(f"(writing the ×{args.scale} corpus took {replicate_s:.1f} s; it was deleted afterwards)")
+    print(f"{names['base']}: read and indexed in one step as a build does (Library.load), fastest of "
+          f"{load['rounds']}: {load['load_1_s']:.1f} s on one process, {load['load_2_s']:.1f} s with a second "
+          "process tokenising while the first reads")
     if args.json:
-        args.json.write_text(json.dumps({"columns": COLUMNS, "rows": rows, "results": results,
+        args.json.write_text(json.dumps({"columns": COLUMNS, "rows": rows, "results": results, "load": load,
                                          "names": names, "replicate_s": replicate_s}, indent=1) + "\n")
 
 

@@ -363,6 +363,22 @@ def _warm_up(site_name: str | None) -> None:
         _environment().get_template("synthesis.md.j2")
 
 
+def helper_pool() -> ProcessPoolExecutor:
+    """One worker process set up as the synthesis workers are (:func:`_worker_init`), for
+    work that a build would otherwise do alone while the second core idles (reading the
+    library: :mod:`generator.providers.library_tokens`). Stop it with
+    :func:`stop_pool` when leaving on an error, else with ``shutdown()``."""
+    return ProcessPoolExecutor(max_workers=1, mp_context=_mp_context(), initializer=_worker_init,
+                               initargs=(logging.getLogger().getEffectiveLevel(),))
+
+
+def stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Stop ``pool`` now: its workers ended (:func:`_stop`), queued work cancelled."""
+    if getattr(pool, "_processes", None) is not None:  # None: already shut down
+        _stop(pool)
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
 def _mp_context() -> multiprocessing.context.BaseContext:
     if "forkserver" in multiprocessing.get_all_start_methods():
         # No preload: the server would import the heavy modules before it ignores SIGINT,

@@ -146,7 +146,8 @@ class _Sources:
             # files' bytes, so an edited corpus is always read afresh.
             self._library = library_cache.load(paths, self.options.library_index_dir)
             if self._library is None:
-                self._library = Library.load(paths)
+                # The second process (when --jobs allows one) tokenises while this one reads.
+                self._library = Library.load(paths, processes=parallel.processes(self.options.jobs, 2))
                 library_cache.save(self._library, paths, self.options.library_index_dir)
             self.library_seconds = time.perf_counter() - started
             for message in self._library.warnings:
