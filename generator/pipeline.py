@@ -723,13 +723,13 @@ def _verifier_facts(options: Options, report: Report, syntheses: list[dict]) -> 
             continue
         runs.append({**data, "file": path.name})
     return {"method": method, "version": version, "thresholds": verification.thresholds(method), "runs": runs,
-            "cv": _cross_validated(method)}
+            "cv": _cross_validated(method, version)}
 
 
-def _cross_validated(method: str) -> dict | None:
+def _cross_validated(method: str, version: str) -> dict | None:
     """Cross-validated abstract label-only F1 from ``generator/model/cv_metrics.json``:
     ``{"oracle", "open", "k", "ratio", "exact"}``. ``exact`` is true when the file measured
-    this very verifier version (its ``site_verifier`` entry: open setting with ``k`` BM25
+    ``version`` — the verifier the claim sets record — itself (its ``site_verifier`` entry: open setting with ``k`` BM25
     abstracts, near ties ``ratio``); otherwise the numbers are of the cross-validated variant
     closest to the shipped hybrid ("gate", top ``k``; ``ratio`` 0). ``None`` for another
     verifier or when the file is absent or not of that shape."""
@@ -740,7 +740,7 @@ def _cross_validated(method: str) -> dict | None:
     try:
         data = json.loads((neural.MODEL_DIR / "cv_metrics.json").read_text(encoding="utf-8"))
         site = data.get("site_verifier")
-        if isinstance(site, dict) and site.get("version") == verification.active_method()[1]:
+        if isinstance(site, dict) and site.get("version") == version:
             out = {"oracle": float(site["oracle"]["abstract_label_only_f1"]),
                    "open": float(site["open"]["abstract_label_only_f1"]),
                    "k": int(site["retrieval_k"]), "ratio": float(site["retrieval_ratio"]), "exact": True}
