@@ -140,7 +140,12 @@ _ANAPHORIC = Caseless(
     rf"despite|among|through|via|beyond|relative\s+to)\b[^,]{{0,60}},\s+it\b"
     rf"|(?:while|although|though|whereas|because|since|when|if)\s+(?:it|they|its|their)\b"
     # "By comparison, we find that the latter achieves …": the two things are in another sentence.
-    rf"|(?:[^,;]{{0,60}},\s+)?(?:[\w-]+\s+){{0,6}}?the\s+(?:former|latter)\b)"
+    rf"|(?:[^,;]{{0,60}},\s+)?(?:[\w-]+\s+){{0,6}}?the\s+(?:former|latter)\b"
+    # "Experiments show that this approach reduces …", "We find that these biases …": the
+    # finding's subject is named in another sentence. "We show that this paper's …" is not.
+    rf"|(?:[^.;:]{{0,120}}?\s)?(?:(?:show|demonstrate|indicate|reveal|confirm|suggest|find|observe)(?:s|ed)?|found)\s+"
+    rf"that\s+(?:this|these|such)\s+(?!(?:paper|work|study|article|survey|review|research|thesis|"
+    rf"report|chapter)\b)[a-z$\\][\w$\\{{}}-]*)"
     rf"(?!\s+(?:is|was|were|are)\s+(?:\w+\s+)?(?:shown|found|observed|demonstrated|noted|known|revealed|"
     rf"confirmed|established|assumed|believed|thought|argued|expected|accepted|reported)\b)")
 _START_OK = re.compile(r"^[A-Z0-9$\"'“‘(\[]")

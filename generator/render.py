@@ -62,7 +62,7 @@ VERDICT_MEANING = {
     "CORROBORATED": "At least one independent source supports it; none contradicts it with comparable confidence.",
     "CONTESTED": "Independent sources both support and contradict it.",
     "CONTRADICTED": "Independent sources only contradict it.",
-    "UNCORROBORATED": "Stated by its own source only; no other included source bears on it.",
+    "UNCORROBORATED": "Stated by its own source only: no other included source checked was found to support or contradict it.",
     "UNVERIFIABLE": "The cited source has no text available to check it against.",
 }
 
@@ -242,11 +242,19 @@ def answer_status(data: dict) -> dict:
     if n_claims and mix["UNCORROBORATED"] == n_claims:
         warnings.append(
             f"No claim is corroborated: all {n_claims} are stated only by their own source "
-            f"({p['included']} included sources).")
+            f"({p['included']} included sources).{_uncorroborated_split(data['claims'])}")
     elif n_claims and mix["UNCORROBORATED"] > n_claims / 2:
         warnings.append(
             f"Most claims are uncorroborated: {mix['UNCORROBORATED']} of {n_claims} are stated only "
-            f"by their own source ({p['included']} included sources).")
+            f"by their own source ({p['included']} included sources).{_uncorroborated_split(data['claims'])}")
+    snap = data["snapshot"]
+    if snap.get("matches_question") is False:
+        since = f"records from {snap['since']} on" if snap.get("since") else "records of any year"
+        warnings.append(
+            f"This page shows an older search: the question file's search settings changed after the "
+            f"retrieval of {snap['retrieved_at'][:10]} ({len(snap['queries'])} "
+            f"quer{'y' if len(snap['queries']) == 1 else 'ies'}, {since}), and screening applied the new "
+            f"ones to the records that search found. 'litsynth refresh {data['slug']}' searches again.")
     for name, msg in sorted(data["snapshot"]["provider_errors"].items()):
         warnings.append(f"Results from {name} are missing: {msg}")
     for key in data["snapshot"].get("unresolved_includes", []):
@@ -274,6 +282,25 @@ def answer_status(data: dict) -> dict:
                 "corroborated by an independent source." if n_claims else "")
     return {"covered": covered, "missing": missing, "best": (best_n, best), "warnings": warnings,
             "facets": rows, "summary": summary}
+
+
+def _uncorroborated_split(claims: list[dict]) -> str:
+    """What "uncorroborated" rests on, for the weak-evidence box: how many such claims were
+    checked against other included sources (and found no support or contradiction: which
+    the verifier can miss) and how many were checked against none. Empty when there are none."""
+    uncorroborated = [c for c in claims if c["verdict"]["verdict"] == "UNCORROBORATED"]
+    checked = sum(1 for c in uncorroborated if c["verdict"].get("checked"))
+    unchecked = len(uncorroborated) - checked
+    out = ""
+    if checked:
+        out += (f" {checked} {'was' if checked == 1 else 'were'} checked against other included sources and "
+                "the verifier found none that supports or contradicts "
+                f"{'it' if checked == 1 else 'them'}; it misses support that exists (its measured recall is "
+                "on the Method page).")
+    if unchecked:
+        out += (f" {unchecked} {'was' if unchecked == 1 else 'were'} not checked against any other source "
+                "(the reason under each claim says why).")
+    return out
 
 
 def gap_map(data: dict) -> dict:

@@ -17,7 +17,7 @@ from generator.extraction import curated_claim, extract_claims
 from generator.models import Claim, Question, Record, Snapshot
 from generator.records import identity_keys
 from generator.screening import ScreeningResult, content_terms, idf_weights, matched_facets, relevance, screen
-from generator.snapshots import dumps
+from generator.snapshots import dumps, search_digest
 
 SCHEMA = "litsynth/claim-set/1"
 
@@ -127,6 +127,10 @@ def synthesise(question: Question, snapshot: Snapshot) -> dict:
             "provider_counts": dict(snapshot.provider_counts),
             "provider_errors": dict(snapshot.provider_errors),
             "unresolved_includes": list(snapshot.unresolved_includes),
+            # False when the question file's search settings changed after this retrieval:
+            # the page then says that it shows an older search (a fourth trial's since: 2099).
+            "matches_question": not snapshot.query_digest
+            or snapshot.query_digest == search_digest(question, snapshot.providers),
         },
         "prisma": result.prisma,
         "records": record_dicts,

@@ -989,9 +989,15 @@ def aggregate(claim: Claim, judgements: Sequence[Judgement], *, source_has_text:
         else:
             who = "Stated by its source only:"
         other = " other" if citation is not None else ""
-        reason = (f"{who} none of the "
-                  f"{checked}{other} independent records checked supports or contradicts it."
-                  if checked else f"{who} no{other} independent record to check it against.")
+        # "was found to": the verifier's finding, not a fact about the literature (it misses
+        # support that exists; the Method page gives its measured recall).
+        if checked == 1:
+            reason = f"{who} the 1{other} independent record checked was not found to support or contradict it."
+        elif checked:
+            reason = (f"{who} none of the {checked}{other} independent records checked was found to "
+                      "support or contradict it.")
+        else:
+            reason = f"{who} no{other} independent record to check it against."
     return Verdict(
         claim_id=claim.id,
         verdict=verdict,

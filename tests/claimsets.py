@@ -42,9 +42,10 @@ def evidence(rid: str, text: str, index: int = 2) -> dict:
 
 
 def claim(rid: str, text: str, *, verdict="UNCORROBORATED", confidence=None, judgements=(), facets=(),
-          index: int = 3, hedged=False) -> dict:
+          index: int = 3, hedged=False, checked=None) -> dict:
     """One extracted claim of record ``rid``; ``judgements`` are ``(record id, label,
-    confidence, [evidence sentences])`` tuples."""
+    confidence, [evidence sentences])`` tuples; ``checked`` the records it was checked
+    against (default: those of ``judgements``)."""
     cid = claim_id(rid, text)
     js = [{"claim_id": cid, "record_id": jr, "label": label, "confidence": conf,
            "rationale": [evidence(jr, s, i + 1) for i, s in enumerate(sents)], "method": "lexical",
@@ -56,7 +57,8 @@ def claim(rid: str, text: str, *, verdict="UNCORROBORATED", confidence=None, jud
         "hedged": hedged, "cites": [], "facets": list(facets), "relevance": 0.5, "source_group": rid,
         "verdict": {"claim_id": cid, "verdict": verdict, "confidence": confidence, "supporting": supporting,
                     "contradicting": contradicting, "reason": f"{verdict.capitalize()} by the records shown.",
-                    "citation_label": None},
+                    "citation_label": None,
+                    "checked": list(checked) if checked is not None else [j["record_id"] for j in js]},
         "judgements": js,
     }
 

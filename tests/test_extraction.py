@@ -239,6 +239,11 @@ def test_a_sentence_whose_subject_is_a_bare_pronoun_is_not_a_claim():
     # "This <noun> <verb>": the noun was named in another sentence
     "This approach significantly reduces hallucinations in question answering by 12%.",
     "However, this degradation worsens significantly when the input is not in English.",
+    # ... also as the subject of a reported finding (a fourth trial: 151 of 9,596 claims of
+    # 6,000 arXiv abstracts, all sampled ones naming the thing in another sentence)
+    "Experiments show that this approach effectively reduces hallucinations and improves factual accuracy by 9%.",
+    "Our experiments reveal that these approaches enhance translation performance by an average of 1.47 BLEU.",
+    "The study also found that these political biases varied significantly by the language of the prompt.",
 ])
 def test_fronted_possessive_and_unnamed_result_subjects_are_not_claims(sentence):
     abstract = "We propose RetroLM, a retrieval-augmented language model. " + sentence
@@ -254,6 +259,8 @@ def test_fronted_possessive_and_unnamed_result_subjects_are_not_claims(sentence)
     "Our results show that GPT-4-Turbo outperforms GPT-4o-Mini in most areas, including story coherence, "
     "while the latter excels in aesthetic appeal.",
     "This study finds that larger models significantly reduce hallucination on TruthfulQA.",
+    "Results show that this paper's benchmark is significantly harder than MMLU for all 12 models.",
+    "We show that thinking longer significantly reduces accuracy on 40% of the AIME problems.",
 ])
 def test_a_named_referent_or_a_reported_result_keeps_the_claim(sentence):
     abstract = "We propose RetroLM, a retrieval-augmented language model. RetroLM is fast. " + sentence

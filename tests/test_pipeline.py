@@ -229,6 +229,14 @@ def test_stale_snapshot_warns_and_unreadable_snapshot_fails_only_its_question(pr
     report = pipeline.build(options(project))
     (warning,) = [w for w in report.warnings if "other search settings" in w]
     assert warning.startswith("content/questions/reasoning-modes-cost.yaml: ")
+    # The page says so too, not only the console (a fourth trial saw "0 sources included"
+    # after changing since: with nothing on the page to explain it).
+    stale = json.loads((project / "site" / "questions" / "reasoning-modes-cost.json").read_text())
+    assert stale["snapshot"]["matches_question"] is False
+    assert "This page shows an older search" in (project / "site" / "questions" / "reasoning-modes-cost"
+                                                  / "index.html").read_text()
+    fresh = json.loads((project / "site" / "questions" / "multimodal-llama2-self-invoking-code.json").read_text())
+    assert fresh["snapshot"]["matches_question"] is True
     # the suggested command works where this build did: offline, with the same library
     library = shared_path("corpus", "seed-topic.csl.json")
     assert f"'litsynth refresh --offline --library {library} reasoning-modes-cost'" in warning

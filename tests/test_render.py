@@ -424,13 +424,23 @@ def test_status_says_when_no_claim_is_corroborated():
     alone = [claim("arxiv:2501.00001", "Alpha improves recall on every benchmark we tried."),
              claim("arxiv:2501.00002", "Beta reduces latency by 40% on long inputs.")]
     status = render.answer_status(claim_set("none", "None corroborated", recs, alone))
-    assert "No claim is corroborated: all 2 are stated only by their own source (2 included sources)." in status["warnings"]
+    assert ("No claim is corroborated: all 2 are stated only by their own source (2 included sources). "
+            "2 were not checked against any other source (the reason under each claim says why).") in status["warnings"]
+    # "Uncorroborated" after a check is the verifier's finding, and the box says it can miss support.
+    checked = [claim("arxiv:2501.00001", "Alpha improves recall on every benchmark we tried.",
+                     checked=["arxiv:2501.00002"]), alone[1]]
+    status = render.answer_status(claim_set("none", "None corroborated", recs, checked))
+    assert ("No claim is corroborated: all 2 are stated only by their own source (2 included sources). "
+            "1 was checked against other included sources and the verifier found none that supports or "
+            "contradicts it; it misses support that exists (its measured recall is on the Method page). "
+            "1 was not checked against any other source (the reason under each claim says why).") in status["warnings"]
     assert status["summary"].endswith("0 of 2 claims are corroborated by an independent source.")
     one = [claim("arxiv:2501.00001", "Alpha improves recall on every benchmark we tried.", verdict="CORROBORATED",
                  confidence=0.8, judgements=[("arxiv:2501.00002", "SUPPORTS", 0.8, ["Alpha improves recall."])]),
            *alone[1:], claim("arxiv:2501.00002", "Beta helps on short inputs as well as long ones.")]
     status = render.answer_status(claim_set("some", "One corroborated", recs, one))
-    assert "Most claims are uncorroborated: 2 of 3 are stated only by their own source (2 included sources)." in status["warnings"]
+    assert any(w.startswith("Most claims are uncorroborated: 2 of 3 are stated only by their own source "
+                            "(2 included sources). 2 were not checked") for w in status["warnings"])
     assert status["summary"].startswith("Covered: all 2 facets")
 
 
@@ -636,11 +646,22 @@ def test_verification_counts_agree_with_the_claims(built):
             checked = c["verdict"]["checked"]
             assert set(checked) <= included and c["record_id"] not in checked
             assert {j["record_id"] for j in c["judgements"] if j["kind"] != "citation"} <= set(checked)
-            m = re.search(r"none of the (\d+) independent records? checked", c["verdict"]["reason"])
+            m = re.search(r"(?:none of the|the) (\d+) (?:other )?independent records? checked", c["verdict"]["reason"])
             if m:
                 assert int(m.group(1)) == len(checked), c["verdict"]["reason"]
                 audited += 1
         assert audited > len(d["claims"]) / 2, slug
+        # ... and the page lists them under each claim that has no judgement to show.
+        for c in d["claims"]:
+            if c["judgements"]:
+                continue
+            detail = re.search(rf'id="detail-{re.escape(c["id"])}">(.*?)</div>', pages[slug], re.S).group(1)
+            if c["verdict"]["checked"]:
+                n = len(c["verdict"]["checked"])
+                assert f"Checked against {n} other included source{'s' if n != 1 else ''}" in detail
+                assert detail.count('href="#src-') == n
+            else:
+                assert "Not checked against any other source" in detail
 
 
 def test_evidence_counts_follow_the_verdict_for_a_citation_check():

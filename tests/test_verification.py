@@ -310,8 +310,8 @@ def test_aggregate_rules():
     # The cited record is the claim's source: its support alone corroborates nothing...
     v = V.aggregate(curated, [_j("arxiv:2309.06256", SUPPORTS, 0.8, "citation"), _j("r2", NOT_ENOUGH_INFO, 0.0)])
     assert (v.verdict, v.citation_label, v.supporting, v.confidence) == (UNCORROBORATED, SUPPORTS, (), None)
-    assert v.reason == ("Stated by its cited source only: none of the 1 other independent records checked "
-                        "supports or contradicts it. The cited record supports it.")
+    assert v.reason == ("Stated by its cited source only: the 1 other independent record checked was not "
+                        "found to support or contradict it. The cited record supports it.")
     # ...another record's does, and the cited record is not counted as a second one.
     v = V.aggregate(curated, [_j("arxiv:2309.06256", SUPPORTS, 0.8, "citation"), _j("r2", SUPPORTS, 0.6)])
     assert (v.verdict, v.supporting, v.confidence) == (CORROBORATED, ("r2",), 0.6)
