@@ -244,6 +244,8 @@ def test_a_sentence_whose_subject_is_a_bare_pronoun_is_not_a_claim():
     "Experiments show that this approach effectively reduces hallucinations and improves factual accuracy by 9%.",
     "Our experiments reveal that these approaches enhance translation performance by an average of 1.47 BLEU.",
     "The study also found that these political biases varied significantly by the language of the prompt.",
+    # "ones" with nothing before it to stand for (the trial's only CORROBORATED claim)
+    "We then observe that training on the shorter ones leads to better performance.",
 ])
 def test_fronted_possessive_and_unnamed_result_subjects_are_not_claims(sentence):
     abstract = "We propose RetroLM, a retrieval-augmented language model. " + sentence
@@ -261,6 +263,8 @@ def test_fronted_possessive_and_unnamed_result_subjects_are_not_claims(sentence)
     "This study finds that larger models significantly reduce hallucination on TruthfulQA.",
     "Results show that this paper's benchmark is significantly harder than MMLU for all 12 models.",
     "We show that thinking longer significantly reduces accuracy on 40% of the AIME problems.",
+    "Our analysis shows that language-specific tokenizers outperform general-purpose ones for Indian languages.",
+    "LLMs can generate CLDs of a similar quality to expert-built ones, significantly accelerating creation.",
 ])
 def test_a_named_referent_or_a_reported_result_keeps_the_claim(sentence):
     abstract = "We propose RetroLM, a retrieval-augmented language model. RetroLM is fast. " + sentence

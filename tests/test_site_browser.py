@@ -72,8 +72,7 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 def served(tmp_path_factory):
     """``(base URL, statuses, project root)`` of the example site served under /repo/."""
     _require_browser()
-    # The whole corpus, as the README's build uses: with the seed items alone no claim is
-    # corroborated, and sorting by confidence would have nothing to show.
+    # The whole corpus, as the README's build uses: the site a newcomer gets.
     libraries = [shared_path("corpus", "arxiv-cscl-2025-2026.jsonl.gz"), shared_path("corpus", "seed-topic.csl.json")]
     root = tmp_path_factory.mktemp("browser-site")
     shutil.copy(PROJECT_ROOT / "mkdocs.yml", root / "mkdocs.yml")
@@ -137,18 +136,32 @@ def _severe(logs: list[dict]) -> list[str]:
 
 
 def _most_varied_page(root: Path) -> str:
-    """The slug whose claims have the most distinct confidences (sorting must show something);
-    chosen from the built claim sets, so the test follows the verifier's results."""
+    """The slug whose claims come from the most distinct sources (sorting must show
+    something); chosen from the built claim sets, so the test follows their results."""
     def distinct(path: Path) -> int:
         claims = json.loads(path.read_text())["claims"]
-        return len({c["verdict"]["confidence"] for c in claims})
+        return len({c["record_id"] for c in claims})
     return max(sorted((root / "site" / "questions").glob("*.json")), key=distinct).stem
 
 
-def _confidences(browser) -> list[float]:
+def _column(browser, table: str, index: int) -> list[str]:
     return browser.execute_script(
-        "return Array.from(document.querySelectorAll('.ls-claims tbody tr'))"
-        ".map(function (r) { return Number(r.cells[1].getAttribute('data-sort')); });")
+        f"return Array.from(document.querySelectorAll('{table} tbody tr'))"
+        f".map(function (r) {{ var c = r.cells[{index}]; return c.getAttribute('data-sort') || c.textContent.trim(); }});")
+
+
+def _in_order(browser, values: list[str], direction: int) -> bool:
+    """True when ``values`` are in ``direction`` order (1 ascending, -1 descending) by the
+    comparison tablesort.js documents: numeric where both are numbers, else the browser's
+    localeCompare (numeric, base sensitivity)."""
+    return browser.execute_script(
+        "var v = arguments[0], d = arguments[1];"
+        "function num(t) { return t !== '' && isFinite(Number(t)); }"
+        "for (var i = 1; i < v.length; i++) {"
+        "  var c = num(v[i - 1]) && num(v[i]) ? Number(v[i - 1]) - Number(v[i])"
+        "        : v[i - 1].localeCompare(v[i], undefined, {numeric: true, sensitivity: 'base'});"
+        "  if (c * d > 0) { return false; } }"
+        "return true;", values, direction)
 
 
 def test_site_in_headless_chromium(served, driver, shots, pytestconfig):
@@ -173,6 +186,14 @@ def test_site_in_headless_chromium(served, driver, shots, pytestconfig):
     wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "table.ls-index th button.ls-sort")))
     rows = driver.find_elements(By.CSS_SELECTOR, "table.ls-index tbody tr")
     assert len(rows) == 3
+    # The Claims column sorts as numbers (145 before 97 as text would not).
+    counts = [int(x) for x in _column(driver, "table.ls-index", 3)]
+    claims_header = driver.find_elements(By.CSS_SELECTOR, "table.ls-index thead th")[3]
+    assert claims_header.text.startswith("Claims") and len(set(counts)) == 3
+    claims_header.find_element(By.CSS_SELECTOR, "button").click()
+    assert [int(x) for x in _column(driver, "table.ls-index", 3)] == sorted(counts)
+    claims_header.find_element(By.CSS_SELECTOR, "button").click()
+    assert [int(x) for x in _column(driver, "table.ls-index", 3)] == sorted(counts, reverse=True)
     shot("index")
     logs += driver.get_log("browser")
 
@@ -185,19 +206,21 @@ def test_site_in_headless_chromium(served, driver, shots, pytestconfig):
     assert driver.find_element(By.CSS_SELECTOR, "svg.ls-bar").is_displayed()
     shot("synthesis-top")
 
-    # 3. Click the Confidence header: rows re-sorted ascending, a second click descending.
-    before = _confidences(driver)
-    assert len(before) >= 2 and before != sorted(before)
-    header = driver.find_elements(By.CSS_SELECTOR, ".ls-claims thead th")[1]
-    assert header.text.startswith("Confidence")
+    # 3. Click the Source header: rows re-sorted ascending, a second click descending. (Not
+    #    Confidence: on the example site every claim is uncorroborated, so none has one.)
+    before = _column(driver, ".ls-claims", 3)
+    assert len(set(before)) >= 2 and not _in_order(driver, before, 1)
+    header = driver.find_elements(By.CSS_SELECTOR, ".ls-claims thead th")[3]
+    assert header.text.startswith("Source")
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", header)
     header.find_element(By.CSS_SELECTOR, "button").click()
-    ascending = _confidences(driver)
-    assert ascending == sorted(before)
+    ascending = _column(driver, ".ls-claims", 3)
+    assert sorted(ascending) == sorted(before) and _in_order(driver, ascending, 1)
     assert header.get_attribute("aria-sort") == "ascending"
-    shot("claims-sorted-by-confidence")
+    shot("claims-sorted-by-source")
     header.find_element(By.CSS_SELECTOR, "button").click()
-    assert _confidences(driver) == sorted(before, reverse=True)
+    descending = _column(driver, ".ls-claims", 3)
+    assert sorted(descending) == sorted(before) and _in_order(driver, descending, -1)
     assert header.get_attribute("aria-sort") == "descending"
 
     # 4. Follow a claim permalink: the claim is the :target and is on screen.
