@@ -298,11 +298,17 @@ class HttpClient:
         what = f"HTTP {exc.status}" if getattr(exc, "status", None) else getattr(exc, "kind", "error")
         delay = state.next_action.sleep if state.next_action else 0.0
         log.warning("%s: %s for %s, retrying in %.1f s (attempt %d of %d)", self._name(provider), what,
-                    _where(url), delay, state.attempt_number, self.max_attempts)
+                    _where(url), delay, state.attempt_number, self._attempts_for(exc))
+
+    def _attempts_for(self, exc) -> int:
+        """Attempts allowed for the error ``exc``: fewer for a refused connection
+        (:data:`CONNECT_ATTEMPTS`), so the retry message and the final one agree."""
+        if getattr(exc, "kind", None) == "connect":
+            return min(self.max_attempts, CONNECT_ATTEMPTS)
+        return self.max_attempts
 
     def _exhausted(self, provider: str, url: str, exc: _Retry) -> ProviderError:
-        name, n = self._name(provider), min(self.max_attempts, CONNECT_ATTEMPTS) if exc.kind == "connect" \
-            else self.max_attempts
+        name, n = self._name(provider), self._attempts_for(exc)
         if exc.kind == "status" and exc.status == 429:
             hint = _KEY_HINT.get(provider, "retry later")
             message = f"{name} rate-limited (HTTP 429) after {n} attempts — {hint}"

@@ -193,13 +193,16 @@ def test_5xx_then_success_and_timeouts_are_retried():
     assert len(handler.calls) == 3
 
 
-def test_transport_errors_exhaust_into_a_provider_error():
+def test_transport_errors_exhaust_into_a_provider_error(caplog):
     def refuse(request):
         raise httpx.ConnectError("refused", request=request)
 
     client, _ = client_for(sequence(refuse), max_attempts=3)
     with pytest.raises(ProviderError, match=r"^arXiv: network error \(ConnectError\) after 2 attempts for /api/query$"):
         client.get_text(f"{ARXIV}/query", params={"search_query": "x"})
+    # The retry line counts the same attempts as the final message (a trial saw "1 of 5", then "after 2").
+    (retry,) = [r.getMessage() for r in caplog.records if "retrying in" in r.getMessage()]
+    assert retry.endswith("(attempt 1 of 2)")
 
 
 def test_an_unreachable_provider_fails_fast_for_the_rest_of_the_run():
