@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -72,10 +73,57 @@ _PARENS = str.maketrans("()", "__")
 _TRAILING_MARKER = re.compile(r"(?<=[.!?:;]) (?:\d{1,2}\.|\(\d{1,2}\))$")
 
 
+_QUOTE_MASK = str.maketrans('()"', "___")
+LONG_SEGMENT = 400
+"""Characters beyond which a segment with a double quote is checked for a stray quote: 467
+of 74,782 sentences of 10,000 arXiv abstracts are longer (0.6%). In the 25,065 abstracts of
+the shared corpus the four segments held together by a stray quote were 741–913 characters
+long, while quoted passages of several sentences ('"Talk short. Drop grammar." …', kept
+whole) were at most 343 (our measurement)."""
+
+
+def _unquoted_segments(masked: str) -> list[str]:
+    """sentencex's segments of ``masked`` (brackets already masked), with a segment that a
+    stray double quote held together split again.
+
+    sentencex does not split inside a quotation, so a closing quote whose opening one the
+    source lost ('hallucination on hallucination," where …' in arXiv 2603.27253) held the
+    next seven sentences together, up to the next quote. Such a segment (longer than
+    :data:`LONG_SEGMENT`, and whose re-segmentation with ``"`` masked gives a part with an
+    odd number of quotes) is split
+    as if there were no quotes, each boundary moved past the closing quotes and blanks
+    that follow it, so 'He said "It works." Then …' still ends after its quote.
+    """
+    out: list[str] = []
+    for seg in sentencex.segment("en", masked):
+        if len(seg) <= LONG_SEGMENT or '"' not in seg:
+            out.append(seg)
+            continue
+        parts = list(sentencex.segment("en", seg.translate(_QUOTE_MASK)))
+        starts = itertools.accumulate([0] + [len(p) for p in parts])
+        if len(parts) < 2 or not any(seg[a:a + len(p)].count('"') % 2 for a, p in zip(starts, parts)):
+            out.append(seg)
+            continue
+        cuts, at = [], 0
+        for part in parts[:-1]:
+            at += len(part)
+            end = at
+            if not seg[end - 1].isspace():  # a quote right after the full stop closes this sentence
+                while end < len(seg) and seg[end] == '"':
+                    end += 1
+            while end < len(seg) and seg[end].isspace():
+                end += 1
+            if not cuts or end > cuts[-1]:
+                cuts.append(end)
+        bounds = [0] + [c for c in cuts if 0 < c < len(seg)] + [len(seg)]
+        out.extend(seg[a:b] for a, b in zip(bounds, bounds[1:]) if b > a)
+    return out
+
+
 def _segment_spans(norm: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     cursor = 0
-    for seg in sentencex.segment("en", norm.translate(_PARENS)):
+    for seg in _unquoted_segments(norm.translate(_PARENS)):
         start, cursor = cursor, cursor + len(seg)
         s, e = start, cursor
         while s < e and norm[s].isspace():

@@ -26,6 +26,7 @@ HARD_IDS = {
     "2503.23688": "'Pro-U.S.' twice, once before ')'",
     "2506.16777": "'(avg. 6.9x …)': an abbreviation inside brackets",
     "2504.16353": "'(U.S.C.).': an initialism closing a bracket",
+    "2603.27253": "'hallucination on hallucination,\" where …': a closing quote whose opening one is lost",
 }
 
 
@@ -139,6 +140,27 @@ def test_list_markers_and_brackets_do_not_swallow_sentences(corpus):
     geo = T.sentences(_norm(hard["2503.23688"]["abstract"]))
     assert len(geo) == 8
     assert not any(s.startswith("S.") for s in geo)
+
+
+def test_a_stray_quote_does_not_hold_sentences_together(corpus):
+    # sentencex does not split inside a quotation: VOTE-RAG's abstract (its opening quotes
+    # lost at the source) came back as 3 sentences, one of 913 characters holding seven,
+    # and a fourth trial saw that one judged as evidence.
+    _, hard = corpus
+    vote = T.sentences(_norm(hard["2603.27253"]["abstract"]))
+    assert len(vote) == 8 and max(map(len, vote)) < T.LONG_SEGMENT
+    assert vote[1].endswith('where flawed retrieval results mislead the generation model, leading to compounded hallucinations.')
+    assert vote[2].startswith("To address this issue, we propose VOTE-RAG")
+    # A quotation is still one piece, and a quote after a full stop ends its sentence.
+    text = ('Users see a note: "LLMs can make mistakes. Check important info." It is shown on every page. '
+            + "We study it. " * 30 + 'The agent said "It works." Then it stopped. "This is new," they wrote.')
+    got = T.sentences(text)
+    assert got[0] == 'Users see a note: "LLMs can make mistakes. Check important info."'
+    assert got[-3:] == ['The agent said "It works."', "Then it stopped.", '"This is new," they wrote.']
+    stray = ("It shows a critical issue: drift on drift,\" where errors mislead the model. "
+             + "We study it on ten benchmarks. " * 14 + 'It avoids the problem drift" risk. Our code is public.')
+    assert len(stray) > T.LONG_SEGMENT and T.sentences(stray)[0].endswith("where errors mislead the model.")
+    assert T.sentences(stray)[-2:] == ['It avoids the problem drift" risk.', "Our code is public."]
 
 
 def test_versions_decimals_and_abbreviations():
