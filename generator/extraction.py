@@ -81,6 +81,8 @@ _COMPARATIVE = Caseless(
     r"greater|smaller|larger|superior|inferior|compared (?:to|with)|relative to|than)\b")
 _THAN = Caseless(r"\b(?:\w+er|more \w+|less \w+|fewer \w+) than\b")
 _FIRST_PERSON = Caseless(r"\b(?:we|our|us)\b")
+# "…, a phenomenon we term Hallucination on Hallucination": naming a thing reports nothing.
+_NAMING = re.compile(r"\b(?:which |that )?we (?:term|call|dub|name|coin|refer to|denote)\b", re.I)
 _REPORTED_RESULT = Caseless(rf"\b{_RESULTS_REPORT}\b")
 _MEASURE_UNITS = {"%", "x", "pp", "ms", "s", "min", "h", "d", "gb", "mb", "tb", "$"}
 _METHOD = Caseless(
@@ -302,12 +304,13 @@ def _finding_score(sentence: str, index: int, total: int) -> float:
     if total >= 3 and index < total / 3:
         # Motivation lives here: only "we find …" or "results show …" count as findings.
         verbs, strong = _cue_counts(sentence)
-        if not ((verbs and _FIRST_PERSON.search(sentence)) or strong):
+        first_person = _FIRST_PERSON.search(_NAMING.sub(" ", sentence))
+        if not ((verbs and first_person) or strong):
             return 0.0
         # The opening sentence states the field's received view ("CoT reasoning
         # significantly improves LLMs, but …"): a significance adverb does not make it this
         # paper's finding; only a first-person or "results show" report does.
-        if index == 0 and not _FIRST_PERSON.search(sentence) and not _REPORTED_RESULT.search(sentence):
+        if index == 0 and not first_person and not _REPORTED_RESULT.search(sentence):
             return 0.0
     if _METHOD.search(sentence) and score < METHOD_MIN_SCORE:
         return 0.0

@@ -287,6 +287,11 @@ def test_the_opening_sentence_needs_a_reported_result():
     assert cue_score(background) > 0
     assert background not in [c.text for c in extract_claims(_rec(background + rest))]
     assert reported in [c.text for c in extract_claims(_rec(reported + rest))]
+    # Naming a thing is not reporting it (a fourth trial: 2 of 9,445 claims of 6,000 abstracts).
+    named = ("Retrieval-augmented generation significantly improves factual accuracy, yet flawed retrieval can "
+             "mislead generation, compounding hallucinations, a phenomenon we term Hallucination on Hallucination.")
+    assert cue_score(named) > 0
+    assert named not in [c.text for c in extract_claims(_rec(named + rest))]
 
 
 def test_a_currently_sentence_is_background():
