@@ -660,6 +660,8 @@ def test_verification_counts_agree_with_the_claims(built):
                 n = len(c["verdict"]["checked"])
                 assert f"Checked against {n} other included source{'s' if n != 1 else ''}" in detail
                 assert detail.count('href="#src-') == n
+                # Kept out of the search index: 10 author names per claim would bury the claims.
+                assert '<p class="ls-muted" data-search-exclude>Checked against' in detail
             else:
                 assert "Not checked against any other source" in detail
 
