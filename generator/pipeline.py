@@ -25,6 +25,7 @@ Order of a build, and what a failure at each step leaves behind:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -235,10 +236,12 @@ def _locate(text: str, key: str) -> str:
 
 def refresh_command(slug: str, options: Options | None = None) -> str:
     """The ``litsynth refresh`` command line to suggest for ``slug``: with this run's
-    ``--offline`` and ``--library`` arguments, so that it works where the build did."""
+    ``--library`` arguments, and ``--offline`` when the run had both (an offline refresh
+    with no library has nothing to retrieve from: a fifth trial ran the hint and it failed),
+    so that it works where the build did."""
     parts = ["litsynth refresh"]
     if options is not None:
-        if options.offline:
+        if options.offline and options.libraries:
             parts.append("--offline")
         parts += [f"--library {shlex.quote(str(path))}" for path in options.libraries]
     return " ".join(parts + [shlex.quote(slug)])
@@ -290,8 +293,26 @@ def _stale_warning(question: Question, snap: Snapshot, options: Options | None =
 
 def _retrieve(question: Question, sources: _Sources, options: Options) -> tuple[Snapshot, str]:
     """Retrieve ``question`` and write its snapshot: ``(snapshot, the text written)``."""
-    snap = retrieve_one(question, sources.for_question(question), now=_now(options))
+    providers = sources.for_question(question)
+    snap = _noting_skipped(retrieve_one(question, providers, now=_now(options)), sources.library(), options)
     return snap, snapshots.write(snapshots.snapshot_path(options.snapshots_dir, question.slug), snap)
+
+
+def _noting_skipped(snap: Snapshot, library, options: Options) -> Snapshot:
+    """``snap`` with the entries the ``--library`` files skipped (:attr:`Library.faults`)
+    recorded as the library's provider error, so that the page says results may be
+    missing: the console's warning is gone after this build, the snapshot is committed (a
+    fifth trial). File names only, so the snapshot does not depend on where the files lay."""
+    faults = library.faults if library is not None else []
+    if not faults:
+        return snap
+    first = faults[0]
+    for path in options.libraries:
+        first = first.replace(str(path), Path(path).name)
+    n = len(faults)
+    note = (f"{n} entr{'y' if n == 1 else 'ies'} of the --library files {'was' if n == 1 else 'were'} "
+            f"skipped (first: {first})")
+    return dataclasses.replace(snap, provider_errors={**snap.provider_errors, LIBRARY: note})
 
 
 def _refresh_one(question: Question, sources: _Sources, options: Options) -> Snapshot:
@@ -319,7 +340,7 @@ def _refresh_one(question: Question, sources: _Sources, options: Options) -> Sna
             f"the library files have {len(library.faults)} problem{'' if len(library.faults) == 1 else 's'} "
             f"(first: {library.faults[0]}); the previous snapshot {path.name} is kept — fix the corpus "
             f"file, or delete the snapshot to accept a partial corpus")
-    snap = retrieve_one(question, providers, now=_now(options))
+    snap = _noting_skipped(retrieve_one(question, providers, now=_now(options)), library, options)
     if old is not None and old.records and not snap.records:
         raise RetrievalError(f"retrieval found no record (the previous snapshot has {len(old.records)}); "
                              f"the previous snapshot {path.name} is kept")

@@ -471,6 +471,18 @@ def test_duplicate_ids_across_files_keep_the_first(tmp_path):
     assert library.warnings == [f"{two}: duplicate record id arxiv:2401.01234 — kept the first one loaded"]
 
 
+def test_a_file_of_repeated_records_is_one_warning_and_no_fault(tmp_path):
+    # A fifth trial: 200,000 records with one id listed that id again and again, and a file
+    # whose records all repeat another file's was reported as "no records loaded" (a fault
+    # that stops a refresh).
+    one = _write_lines(tmp_path / "one.jsonl", [_arxiv_line(id="2401.00001"), _arxiv_line(id="2401.00002")])
+    same = _write_lines(tmp_path / "same.jsonl", [_arxiv_line(id=i) for i in ("2401.00001", "2401.00002")] * 3)
+    library = Library.load([one, same])
+    assert len(library) == 2 and library.faults == []
+    assert library.warnings == [f"{same}: 6 records with a duplicate record id loaded before (2 distinct: "
+                                "arxiv:2401.00001, arxiv:2401.00002) — kept the first record of each id"]
+
+
 def test_rrf_merges_queries_and_keeps_unknown_years(tmp_path):
     path = _write_lines(tmp_path / "small.jsonl", [
         _arxiv_line(id="2401.00001", title="Tokenizer study", abstract="Byte pair encoding of text."),

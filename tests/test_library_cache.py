@@ -161,5 +161,6 @@ def test_warnings_name_the_files_as_this_build_names_them(fresh, paths, saved, t
         shutil.copy(src, dst)
     copy = library_cache.load(moved, saved)
     assert copy is not None and len(copy.warnings) == 1
-    assert copy.warnings[0].startswith(f"{moved[1]}: 3 duplicate record ids (arxiv:")
+    assert copy.warnings[0].startswith(f"{moved[1]}: 3 records with a duplicate record id loaded before "
+                                       "(3 distinct: arxiv:")
     assert [w.replace(str(moved[1]), str(paths[1])) for w in copy.warnings] == fresh.warnings

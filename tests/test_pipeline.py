@@ -408,3 +408,13 @@ def test_an_unresolved_include_names_the_providers_that_failed(tmp_path):
     (line,) = pipeline.identifier_problems(question, snap, text, offline)
     assert line.endswith(f"'litsynth refresh --offline --library {tmp_path / 'corpus.jsonl'} t' "
                          "with a --library file that holds it")
+
+
+def test_the_refresh_hint_works_where_the_build_ran(tmp_path):
+    # A fifth trial ran "litsynth refresh --offline SLUG" as a build without --library
+    # suggested it: offline and without a library, a refresh has nothing to retrieve from.
+    assert pipeline.refresh_command("tax", pipeline.Options(root=tmp_path, offline=True)) == "litsynth refresh tax"
+    lib = tmp_path / "my corpus.jsonl"
+    assert (pipeline.refresh_command("tax", pipeline.Options(root=tmp_path, offline=True, libraries=[lib]))
+            == f"litsynth refresh --offline --library '{lib}' tax")
+    assert pipeline.refresh_command("tax", pipeline.Options(root=tmp_path, libraries=[lib])) == f"litsynth refresh --library '{lib}' tax"

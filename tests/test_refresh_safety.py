@@ -142,3 +142,22 @@ def test_repeated_ids_in_a_library_do_not_block_a_refresh(tmp_path, capsys):
     captured = capsys.readouterr()
     assert "duplicate record id arxiv:2501.00002" in captured.err and "refreshed tax" in captured.out
     assert snap.read_bytes() != before  # record 6 is new: the refresh took effect
+
+
+def test_a_first_build_from_a_damaged_library_says_so_on_the_page(tmp_path):
+    # A fifth trial: the build warned once, then the committed snapshot held 19 of 20 records
+    # and nothing on the page said one was skipped.
+    shutil.copy(PROJECT_ROOT / "mkdocs.yml", tmp_path / "mkdocs.yml")
+    (tmp_path / "content" / "questions").mkdir(parents=True)
+    (tmp_path / "content" / "questions" / "tax.yaml").write_text(QUESTION)
+    lib = tmp_path / "partly.jsonl"
+    lines = [json.dumps(_record(i)) for i in range(1, 6)]
+    lib.write_text("\n".join(lines[:2] + ["{not json"] + lines[2:]) + "\n")
+    assert cli.main(["--root", str(tmp_path), "build", "--offline", "--library", str(lib)]) == 0
+    snap = json.loads((tmp_path / "content" / "snapshots" / "tax.json").read_text())
+    assert len(snap["records"]) == 5
+    note = snap["provider_errors"]["library"]
+    assert note.startswith("1 entry of the --library files was skipped (first: partly.jsonl:3:2: malformed JSON")
+    assert str(tmp_path) not in note  # the file's name only: the snapshot is committed
+    page = (tmp_path / "site" / "questions" / "tax" / "index.html").read_text()
+    assert "Results from library are missing: 1 entry of the --library files was skipped" in page

@@ -199,10 +199,12 @@ class Library:
                 elif repeated:
                     # One line per file, not per record: the README's own build reads three
                     # seed records that the arXiv corpus holds too, on every build.
-                    shown = ", ".join(repeated[:5]) + (", …" if len(repeated) > 5 else "")
-                    warn(f"{path}: {len(repeated)} {DUPLICATE_ID}s ({shown}) — kept the first one "
-                         "loaded of each")
-                if count == 0:
+                    ids = list(dict.fromkeys(repeated))
+                    shown = ", ".join(ids[:5]) + (", …" if len(ids) > 5 else "")
+                    warn(f"{path}: {len(repeated)} records with a {DUPLICATE_ID} loaded before "
+                         f"({len(ids)} distinct: {shown}) — kept the first record of each id")
+                if count == 0 and not repeated:
+                    # A file whose every record repeats an earlier one is not a broken file.
                     warn(f"{path}: no records loaded from this file")
 
         library = cls(read(), processes=processes)
