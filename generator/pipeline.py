@@ -750,10 +750,10 @@ def _verifier_facts(options: Options, report: Report, syntheses: list[dict]) -> 
 def _cross_validated(method: str, version: str) -> dict | None:
     """Cross-validated abstract label-only F1 from ``generator/model/cv_metrics.json``:
     ``{"oracle", "open", "k", "ratio", "exact"}``. ``exact`` is true when the file measured
-    ``version`` — the verifier the claim sets record — itself (its ``site_verifier`` entry: open setting with ``k`` BM25
-    abstracts, near ties ``ratio``); otherwise the numbers are of the cross-validated variant
-    closest to the shipped hybrid ("gate", top ``k``; ``ratio`` 0). ``None`` for another
-    verifier or when the file is absent or not of that shape."""
+    ``version``, the verifier the claim sets record (its ``site_verifier`` entry: open
+    setting with ``k`` BM25 abstracts, near ties ``ratio``); otherwise the numbers are of
+    the cross-validated variant closest to the shipped hybrid ("gate", top ``k``; ``ratio``
+    0). ``None`` for another verifier or when the file is absent or not of that shape."""
     from generator import neural, verification
 
     if method != verification.HYBRID_METHOD:

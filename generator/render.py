@@ -62,7 +62,8 @@ VERDICT_MEANING = {
     "CORROBORATED": "At least one independent source supports it; none contradicts it with comparable confidence.",
     "CONTESTED": "Independent sources both support and contradict it.",
     "CONTRADICTED": "Independent sources only contradict it.",
-    "UNCORROBORATED": "Stated by its own source only: no other included source checked was found to support or contradict it.",
+    "UNCORROBORATED": ("Stated by its own source only: no other included source checked was found to "
+                       "support or contradict it."),
     "UNVERIFIABLE": "The cited source has no text available to check it against.",
 }
 
