@@ -178,6 +178,37 @@ def short_cite(record: dict) -> str:
     return f"{name} {record.get('year') or 'n.d.'}"
 
 
+def cite_suffixes(records: list[dict]) -> dict[str, str]:
+    """``{record id: "a" | "b" | … | ""}``: the letter that tells apart records of one page
+    whose :func:`short_cite` is the same (``Wang et al. 2025a``, ``Wang et al. 2025b``, in
+    the order of ``records``), as author–date styles do; ``""`` for a citation that is
+    unique. A sixth trial read "Wang et al. 2025; Wang et al. 2025" in a list of sources."""
+    groups: dict[str, list[str]] = {}
+    for r in records:
+        groups.setdefault(short_cite(r), []).append(r["id"])
+    out: dict[str, str] = {}
+    for ids in groups.values():
+        for i, rid in enumerate(ids):
+            out[rid] = _letters(i) if len(ids) > 1 else ""
+    return out
+
+
+def _letters(i: int) -> str:
+    """0 → a, 25 → z, 26 → aa, …"""
+    out = ""
+    i += 1
+    while i:
+        i, rem = divmod(i - 1, 26)
+        out = chr(ord("a") + rem) + out
+    return out
+
+
+@jinja2.pass_context
+def _page_cite(context, record: dict) -> str:
+    suffix = (context.get("cite_suffix") or {}).get(record.get("id"), "")
+    return short_cite(record) + ("-" if suffix and not record.get("year") else "") + suffix  # "n.d.-a"
+
+
 def script_json(value) -> markupsafe.Markup:
     """JSON safe inside ``<script>`` and YAML front matter (see :func:`structured_data.script_json`)."""
     return markupsafe.Markup(structured_data.script_json(value))
@@ -194,7 +225,7 @@ def environment(templates: Path = TEMPLATES) -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters.update(clean=clean, md=md_inline, conf=fmt_conf, links=record_links, authors=authors_short,
-                       cite=short_cite, tojson_script=script_json, html_title=html_title,
+                       cite=_page_cite, tojson_script=script_json, html_title=html_title,
                        vclass=svg.verdict_class, lclass=lambda label: "ls-l-" + label.lower().replace(" ", "-"))
     return env
 
@@ -243,11 +274,11 @@ def answer_status(data: dict) -> dict:
     if n_claims and mix["UNCORROBORATED"] == n_claims:
         warnings.append(
             f"No claim is corroborated: all {n_claims} are stated only by their own source "
-            f"({p['included']} included sources).{_uncorroborated_split(data['claims'])}")
+            f"({p['included']} sources included).{_uncorroborated_split(data['claims'])}")
     elif n_claims and mix["UNCORROBORATED"] > n_claims / 2:
         warnings.append(
             f"Most claims are uncorroborated: {mix['UNCORROBORATED']} of {n_claims} are stated only "
-            f"by their own source ({p['included']} included sources).{_uncorroborated_split(data['claims'])}")
+            f"by their own source ({p['included']} sources included).{_uncorroborated_split(data['claims'])}")
     snap = data["snapshot"]
     if snap.get("matches_question") is False:
         since = f"records from {snap['since']} on" if snap.get("since") else "records of any year"
@@ -296,8 +327,8 @@ def _uncorroborated_split(claims: list[dict]) -> str:
     if checked:
         out += (f" {checked} {'was' if checked == 1 else 'were'} checked against other included sources and "
                 "the verifier found none that supports or contradicts "
-                f"{'it' if checked == 1 else 'them'}; it misses support that exists (its measured recall is "
-                "on the Method page).")
+                f"{'it' if checked == 1 else 'them'}; the verifier can miss support that exists (its recall "
+                "measured on SciFact is on the Method page).")
     if unchecked:
         out += (f" {unchecked} {'was' if unchecked == 1 else 'were'} not checked against any other source "
                 "(the reason under each claim says why).")
@@ -388,14 +419,17 @@ def page_context(data: dict, *, site_name: str) -> dict:
                            if j["label"] in (SUPPORTS, CONTRADICTS))
     return dict(
         s=data, q=data["question"], records=records, src=src, cl=cl_anchor, claims=claims,
+        cite_suffix=cite_suffixes(data["records"]),
         mix=mix, status=answer_status(data), prisma=data["prisma"], assessment=data["assessment"],
         gap=gap_map(data), counts=method_counts(data), evidence=evidence_counts,
         evidence_for=evidence_for, verdicts=VERDICTS, meaning=VERDICT_MEANING, listed=listed_records(data),
         included=[r for r in data["records"] if r["screening"]["included"]],
         excluded=[r for r in data["records"] if not r["screening"]["included"]],
         bar=markupsafe.Markup(svg.verdict_bar(mix, title="Claims per verdict")),
-        flow=markupsafe.Markup(svg.prisma_flow(data["prisma"], claims=sum(
-            1 for c in data["claims"] if c["origin"] == "extracted"))),
+        flow=markupsafe.Markup(svg.prisma_flow(
+            data["prisma"], claims=sum(1 for c in data["claims"] if c["origin"] == "extracted"),
+            checked=sum(1 for c in data["claims"] if c["origin"] == "extracted" and c["verdict"].get("checked")))),
+        unchecked=sum(1 for c in data["claims"] if not c["verdict"].get("checked")),
         jsonld=script_json(graph),
         verdict_order={v: i for i, v in enumerate(VERDICTS)},
     )

@@ -115,13 +115,15 @@ def _arrow(x1: float, y1: float, x2: float, y2: float) -> str:
             f'stroke-width="1.5" marker-end="url(#ls-arrowhead)"/>')
 
 
-def prisma_flow(prisma: dict, *, claims: int | None = None) -> str:
+def prisma_flow(prisma: dict, *, claims: int | None = None, checked: int | None = None) -> str:
     """The PRISMA 2020 flow of one synthesis as an SVG document fragment.
 
     ``prisma`` is the claim set's ``prisma`` dict (``identified``,
     ``identified_by_provider``, ``duplicates``, ``screened``, ``excluded``,
     ``excluded_by_reason``, ``included``); ``claims`` (optional) adds a final box with
-    the number of claims extracted from the included sources. The figure is 680 px wide;
+    the number of claims extracted from the included sources, and ``checked`` how many of
+    them were checked against other included sources (a claim about its source's own
+    unnamed contribution is not). The figure is 680 px wide;
     its height follows the number of providers and exclusion reasons.
     """
     left, main_w, side_x, side_w, gap = 34, 300, 380, 290, 34
@@ -152,8 +154,9 @@ def prisma_flow(prisma: dict, *, claims: int | None = None) -> str:
         _arrow(left + main_w, y2 + screened.h / 2, side_x - 2, y2 + screened.h / 2),
     ]
     if claims is not None:
-        extracted = _Box(side_x, y3, side_w, [f"Claims extracted (n = {claims})",
-                                              "each checked against other included sources"], kind="side")
+        what = ("each checked against other included sources" if checked is None or checked == claims
+                else f"{checked} of them checked against other included sources")
+        extracted = _Box(side_x, y3, side_w, [f"Claims extracted (n = {claims})", what], kind="side")
         boxes.append(extracted)
         arrows.append(_arrow(left + main_w, y3 + included.h / 2, side_x - 2, y3 + included.h / 2))
         bottom = max(bottom, y3 + extracted.h)

@@ -89,14 +89,14 @@ def test_md01_pipe_in_title_stays_in_its_cell(cases, text_site):
     assert cells[0] == "CORROBORATED"
     assert cells[1] == f"{row['confidence']:.2f}" == "0.82"
     assert cells[2] == row["claim"]
-    assert cells[3] == "Smith and Li 2025 arXiv:2501.00001"
+    assert cells[3] == "Smith and Li 2025a arXiv:2501.00001"  # its page has another Smith and Li 2025
     assert cells[4] == "1 supports"  # one source supports it
     # The title with pipes is one cell of the gap map and one source entry, shown as given:
     # the backticks are characters of the title here, not Markdown (see MD-03).
     gap_rows = [el for el in page.find("tr") if el["children"] and row["source_title"] in text(el["children"][0])]
     assert len(gap_rows) == 1
     gap_cells = [c for c in gap_rows[0]["children"] if c["tag"] == "td"]
-    assert text(gap_cells[0]) == f"Smith and Li 2025 {row['source_title']}"
+    assert text(gap_cells[0]) == f"Smith and Li 2025a {row['source_title']}"
     assert len(gap_cells) == 1 + 2 + 2  # source, two facets, facet count, claims
     source = page.by_id("src-arxiv-2501-00001")
     assert text(source["children"][0]) == row["source_title"]

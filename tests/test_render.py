@@ -152,8 +152,8 @@ def test_sources_list_links_and_screening_decisions(built):
                 assert f"https://arxiv.org/abs/{r['ids']['arxiv']}" in hrefs
             decision = text(li)
             if r["screening"]["included"]:
-                why = " because the question file lists it under include:" if r["id"] in render.listed_records(d) else ""
-                assert f"Included{why}: relevance {r['screening']['score']:.2f}" in decision
+                why = " because the question file lists it under include" if r["id"] in render.listed_records(d) else ""
+                assert f"Included{why}; relevance {r['screening']['score']:.2f}" in decision
             else:
                 assert f"Excluded: {' '.join(r['screening']['reason'].split())}" in decision
 
@@ -424,15 +424,16 @@ def test_status_says_when_no_claim_is_corroborated():
     alone = [claim("arxiv:2501.00001", "Alpha improves recall on every benchmark we tried."),
              claim("arxiv:2501.00002", "Beta reduces latency by 40% on long inputs.")]
     status = render.answer_status(claim_set("none", "None corroborated", recs, alone))
-    assert ("No claim is corroborated: all 2 are stated only by their own source (2 included sources). "
+    assert ("No claim is corroborated: all 2 are stated only by their own source (2 sources included). "
             "2 were not checked against any other source (the reason under each claim says why).") in status["warnings"]
     # "Uncorroborated" after a check is the verifier's finding, and the box says it can miss support.
     checked = [claim("arxiv:2501.00001", "Alpha improves recall on every benchmark we tried.",
                      checked=["arxiv:2501.00002"]), alone[1]]
     status = render.answer_status(claim_set("none", "None corroborated", recs, checked))
-    assert ("No claim is corroborated: all 2 are stated only by their own source (2 included sources). "
+    assert ("No claim is corroborated: all 2 are stated only by their own source (2 sources included). "
             "1 was checked against other included sources and the verifier found none that supports or "
-            "contradicts it; it misses support that exists (its measured recall is on the Method page). "
+            "contradicts it; the verifier can miss support that exists (its recall measured on SciFact is "
+            "on the Method page). "
             "1 was not checked against any other source (the reason under each claim says why).") in status["warnings"]
     assert status["summary"].endswith("0 of 2 claims are corroborated by an independent source.")
     one = [claim("arxiv:2501.00001", "Alpha improves recall on every benchmark we tried.", verdict="CORROBORATED",
@@ -440,7 +441,7 @@ def test_status_says_when_no_claim_is_corroborated():
            *alone[1:], claim("arxiv:2501.00002", "Beta helps on short inputs as well as long ones.")]
     status = render.answer_status(claim_set("some", "One corroborated", recs, one))
     assert any(w.startswith("Most claims are uncorroborated: 2 of 3 are stated only by their own source "
-                            "(2 included sources). 2 were not checked") for w in status["warnings"])
+                            "(2 sources included). 2 were not checked") for w in status["warnings"])
     assert status["summary"].startswith("Covered: all 2 facets")
 
 
@@ -454,7 +455,7 @@ def test_a_source_listed_under_include_says_so():
     assert render.listed_records(data) == {"arxiv:2501.00002"}
     page = Page(render.render_synthesis(data, render.environment()))
     notes = [text(li) for li in page.find("li") if "Found via" in text(li)]
-    assert [("lists it under include:" in n) for n in notes] == [False, True]
+    assert [("lists it under include;" in n) for n in notes] == [False, True]
 
 
 def test_facet_is_covered_only_by_an_included_source():
@@ -675,3 +676,45 @@ def test_evidence_counts_follow_the_verdict_for_a_citation_check():
         return {"judgements": [{"kind": "citation", "label": label}, {"kind": "corroboration", "label": "SUPPORTS"}]}
     assert render.evidence_counts(claim("SUPPORTS")) == {"supports": 1, "contradicts": 0, "checked": 1}
     assert render.evidence_counts(claim("CONTRADICTS")) == {"supports": 1, "contradicts": 1, "checked": 2}
+
+
+def test_the_page_says_how_many_claims_were_checked_against_none():
+    # A sixth trial: the verdict caption and the PRISMA box said every claim was checked
+    # while the weak-evidence box counted claims checked against none.
+    from claimsets import claim, claim_set, record
+
+    recs = [record("arxiv:2501.00001", "Alpha study", facets=("alpha",)),
+            record("arxiv:2501.00002", "Beta study", facets=("alpha", "beta"))]
+    claims = [claim("arxiv:2501.00001", "Alpha improves recall on every benchmark we tried.",
+                    checked=["arxiv:2501.00002"]),
+              claim("arxiv:2501.00002", "Our method reduces latency by 40% on long inputs.")]
+    page = render.render_synthesis(claim_set("some", "Some unchecked", recs, claims), render.environment())
+    assert "never its own record; 1 of them was checked against none, and the reason under each says why." in page
+    assert "Claims extracted (n = 2)" in page and ">1 of them checked against other<" in page  # the SVG wraps lines
+    everything = [claims[0], claim("arxiv:2501.00002", "Beta reduces latency by 40% on long inputs.",
+                                   checked=["arxiv:2501.00001"])]
+    page = render.render_synthesis(claim_set("all", "All checked", recs, everything), render.environment())
+    assert "never its own record." in page and ">each checked against other included<" in page
+
+
+def test_sources_with_the_same_author_and_year_are_told_apart():
+    # A sixth trial read "Wang et al. 2025; Wang et al. 2025" in a claim's list of sources.
+    from claimsets import claim, claim_set, record
+
+    recs = [record("arxiv:2501.00001", "Alpha study", facets=("alpha",)),
+            record("arxiv:2501.00002", "Beta study", facets=("alpha", "beta")),
+            record("arxiv:2501.00003", "Gamma study", authors=("Cy Wu",), facets=("alpha",)),
+            record("arxiv:2501.00004", "Delta study", year=None, facets=("alpha",)),
+            record("arxiv:2501.00005", "Epsilon study", year=None, facets=("alpha",))]
+    assert render.cite_suffixes(recs) == {"arxiv:2501.00001": "a", "arxiv:2501.00002": "b", "arxiv:2501.00003": "",
+                                          "arxiv:2501.00004": "a", "arxiv:2501.00005": "b"}
+    claims = [claim("arxiv:2501.00003", "Gamma improves recall on every benchmark we tried.",
+                    checked=["arxiv:2501.00001", "arxiv:2501.00002", "arxiv:2501.00004"])]
+    page = Page(render.render_synthesis(claim_set("twins", "Twins", recs, claims), render.environment()))
+    listing = [text(a) for a in page.by_id(f"detail-{claims[0]['id']}")["children"][0]["children"]
+               if isinstance(a, dict) and a["tag"] == "a"]
+    assert listing == ["Smith and Li 2025a", "Smith and Li 2025b", "Smith and Li n.d.-a"]
+    entries = {li["attrs"]["id"]: text(li) for li in page.find("li") if "id" in li["attrs"]}
+    assert "(2025a)" in entries["src-arxiv-2501-00001"] and "(2025b)" in entries["src-arxiv-2501-00002"]
+    assert "(2025)" in entries["src-arxiv-2501-00003"]
+    assert render.cite_suffixes([]) == {} and [render._letters(i) for i in (0, 25, 26, 27)] == ["a", "z", "aa", "ab"]
