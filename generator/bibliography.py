@@ -24,7 +24,7 @@ import bibtexparser
 from bibtexparser.entrypoint import default_unparse_stack
 from bibtexparser.model import Entry, Field
 
-from generator.display import braced_literal
+from generator.display import braced_literal, letters
 from generator.display import clean as _clean
 
 _PARTICLES = frozenset({"van", "von", "de", "der", "den", "da", "di", "du", "le", "la", "del", "della",
@@ -131,17 +131,8 @@ def citation_keys(records: list[dict]) -> dict[str, str]:
             keys[ids[0]] = base
         else:
             for i, rid in enumerate(ids):
-                keys[rid] = base + _letters(i)
+                keys[rid] = base + letters(i)
     return keys
-
-
-def _letters(i: int) -> str:
-    out = ""
-    i += 1
-    while i:
-        i, r = divmod(i - 1, 26)
-        out = chr(97 + r) + out
-    return out
 
 
 def arxiv_doi(arxiv_id: str) -> str:

@@ -32,6 +32,17 @@ def _clean_text(text: str) -> str:
     return " ".join(CONTROL.sub("", text).split())
 
 
+def letters(i: int) -> str:
+    """The ``i``-th (from 0) letter suffix that tells apart equal author–year labels:
+    0 → ``a``, 25 → ``z``, 26 → ``aa``, 27 → ``ab``."""
+    out = ""
+    i += 1
+    while i:
+        i, rem = divmod(i - 1, 26)
+        out = chr(ord("a") + rem) + out
+    return out
+
+
 def braced_literal(name: str) -> str | None:
     """The inside of ``name`` when the whole name is one brace group (``"{OpenAI Research Team}"``).
 

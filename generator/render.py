@@ -40,7 +40,7 @@ import markupsafe
 
 from generator import bibliography, structured_data, svg
 from generator.cache import file_digest, hash_sources
-from generator.display import clean, person_name, record_links
+from generator.display import clean, letters, person_name, record_links
 from generator.evaluate import caveats
 from generator.models import CONTRADICTS, SUPPORTS, VERDICTS, Identifiers, counts_toward_verdict
 from generator.records import parse_identifier
@@ -189,17 +189,7 @@ def cite_suffixes(records: list[dict]) -> dict[str, str]:
     out: dict[str, str] = {}
     for ids in groups.values():
         for i, rid in enumerate(ids):
-            out[rid] = _letters(i) if len(ids) > 1 else ""
-    return out
-
-
-def _letters(i: int) -> str:
-    """0 → a, 25 → z, 26 → aa, …"""
-    out = ""
-    i += 1
-    while i:
-        i, rem = divmod(i - 1, 26)
-        out = chr(ord("a") + rem) + out
+            out[rid] = letters(i) if len(ids) > 1 else ""
     return out
 
 

@@ -717,4 +717,4 @@ def test_sources_with_the_same_author_and_year_are_told_apart():
     entries = {li["attrs"]["id"]: text(li) for li in page.find("li") if "id" in li["attrs"]}
     assert "(2025a)" in entries["src-arxiv-2501-00001"] and "(2025b)" in entries["src-arxiv-2501-00002"]
     assert "(2025)" in entries["src-arxiv-2501-00003"]
-    assert render.cite_suffixes([]) == {} and [render._letters(i) for i in (0, 25, 26, 27)] == ["a", "z", "aa", "ab"]
+    assert render.cite_suffixes([]) == {} and [render.letters(i) for i in (0, 25, 26, 27)] == ["a", "z", "aa", "ab"]
