@@ -283,7 +283,7 @@ def identifier_problems(question: Question, snap: Snapshot, text: str, options: 
 
 
 def _stale_warning(question: Question, snap: Snapshot, options: Options | None = None) -> str | None:
-    if snap.query_digest and snap.query_digest != snapshots.search_digest(question, snap.providers):
+    if not snapshots.matches_question(snap, question):
         return (f"{question.path}: the snapshot of {question.slug} was retrieved "
                 f"{snap.retrieved_at[:10] or 'earlier'} with other search settings (queries, since, "
                 f"max_records or include changed since) — the page shows what that search found; "

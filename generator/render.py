@@ -407,6 +407,7 @@ def page_context(data: dict, *, site_name: str) -> dict:
                                             publisher=site_name)
     evidence_for = Counter(j["record_id"] for c in data["claims"] for j in c["judgements"]
                            if j["label"] in (SUPPORTS, CONTRADICTS))
+    extracted = [c for c in data["claims"] if c["origin"] == "extracted"]
     return dict(
         s=data, q=data["question"], records=records, src=src, cl=cl_anchor, claims=claims,
         cite_suffix=cite_suffixes(data["records"]),
@@ -417,8 +418,7 @@ def page_context(data: dict, *, site_name: str) -> dict:
         excluded=[r for r in data["records"] if not r["screening"]["included"]],
         bar=markupsafe.Markup(svg.verdict_bar(mix, title="Claims per verdict")),
         flow=markupsafe.Markup(svg.prisma_flow(
-            data["prisma"], claims=sum(1 for c in data["claims"] if c["origin"] == "extracted"),
-            checked=sum(1 for c in data["claims"] if c["origin"] == "extracted" and c["verdict"].get("checked")))),
+            data["prisma"], claims=len(extracted), checked=sum(1 for c in extracted if c["verdict"].get("checked")))),
         unchecked=sum(1 for c in data["claims"] if not c["verdict"].get("checked")),
         jsonld=script_json(graph),
         verdict_order={v: i for i, v in enumerate(VERDICTS)},

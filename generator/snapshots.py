@@ -43,6 +43,12 @@ def search_digest(question: Question, providers: tuple[str, ...]) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
+def matches_question(snapshot: Snapshot, question: Question) -> bool:
+    """False when ``snapshot`` was retrieved with other search settings than ``question``
+    has now (:func:`search_digest`); a snapshot without a digest is taken as matching."""
+    return not snapshot.query_digest or snapshot.query_digest == search_digest(question, snapshot.providers)
+
+
 def dumps(snapshot: Snapshot) -> str:
     """Canonical JSON text of a snapshot (sorted keys, 1-space indent, trailing newline)."""
     return json.dumps(snapshot.to_dict(), ensure_ascii=False, sort_keys=True, indent=1) + "\n"

@@ -17,7 +17,7 @@ from generator.extraction import curated_claim, extract_claims
 from generator.models import Claim, Question, Record, Snapshot
 from generator.records import identity_keys
 from generator.screening import ScreeningResult, content_terms, idf_weights, matched_facets, relevance, screen
-from generator.snapshots import dumps, search_digest
+from generator.snapshots import dumps, matches_question
 
 SCHEMA = "litsynth/claim-set/1"
 
@@ -129,8 +129,7 @@ def synthesise(question: Question, snapshot: Snapshot) -> dict:
             "unresolved_includes": list(snapshot.unresolved_includes),
             # False when the question file's search settings changed after this retrieval:
             # the page then says that it shows an older search (a fourth trial's since: 2099).
-            "matches_question": not snapshot.query_digest
-            or snapshot.query_digest == search_digest(question, snapshot.providers),
+            "matches_question": matches_question(snapshot, question),
         },
         "prisma": result.prisma,
         "records": record_dicts,

@@ -90,9 +90,9 @@ def _unquoted_segments(masked: str) -> list[str]:
     source lost ('hallucination on hallucination," where …' in arXiv 2603.27253) held the
     next seven sentences together, up to the next quote. Such a segment (longer than
     :data:`LONG_SEGMENT`, and whose re-segmentation with ``"`` masked gives a part with an
-    odd number of quotes) is split
-    as if there were no quotes, each boundary moved past the closing quotes and blanks
-    that follow it, so 'He said "It works." Then …' still ends after its quote.
+    odd number of quotes) is split as if there were no quotes, each boundary moved past the
+    closing quotes and blanks that follow it, so 'He said "It works." Then …' still ends
+    after its quote.
     """
     out: list[str] = []
     for seg in sentencex.segment("en", masked):
