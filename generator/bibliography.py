@@ -17,6 +17,7 @@ same citation keys (:func:`citation_keys`), so a reader can cite either.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -58,6 +59,17 @@ def split_name(name: str) -> dict[str, str]:
 
     A one-word name (an organisation, a mononym) becomes ``{"literal": name}``.
     """
+    # Cached: a page's citations and its BibTeX split the same names 88,000 times at 50
+    # questions (0.5 s under the profiler); a fresh dict each time, as callers may change it.
+    return dict(_split_name(name))
+
+
+@functools.lru_cache(maxsize=65536)
+def _split_name(name: str) -> tuple[tuple[str, str], ...]:
+    return tuple(_split_name_uncached(name).items())
+
+
+def _split_name_uncached(name: str) -> dict[str, str]:
     name = _clean(name)
     literal = braced_literal(name)
     if literal is not None:

@@ -29,7 +29,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from generator import __version__
+from generator import __version__, jsontext
 from generator.models import Question
 from generator.snapshots import write_atomic
 
@@ -150,7 +150,7 @@ def _read_entry(path: Path, key: str) -> dict | None:
     """The cache entry (a JSON object of this :data:`FORMAT`) at ``path`` if it was stored
     under ``key``, else ``None``; why not is logged at debug level. Never raises."""
     try:
-        entry = json.loads(path.read_bytes().decode("utf-8"))
+        entry = jsontext.loads(path.read_bytes())
     except FileNotFoundError:
         return None
     except (OSError, ValueError, RecursionError) as exc:
@@ -200,7 +200,7 @@ class Cache:
         of the question), or ``None``. Never raises for a bad entry."""
         path = self.path(slug)
         try:
-            entry = json.loads(path.read_bytes())
+            entry = jsontext.loads(path.read_bytes())
         except (OSError, ValueError):
             return None
         data = entry.get("synthesis") if isinstance(entry, dict) and entry.get("format") == FORMAT else None
@@ -209,7 +209,7 @@ class Cache:
     def put(self, slug: str, key: str, data: dict) -> None:
         """Store ``data`` (a JSON-able claim set) for ``slug`` under ``key``, atomically."""
         entry = {"format": FORMAT, "key": key, "synthesis": data}
-        write_atomic(self.path(slug), json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n")
+        write_atomic(self.path(slug), jsontext.compact(entry).decode() + "\n")
 
     def prune(self, keep: Iterable[str]) -> list[str]:
         """Delete entries (and stale temporary files) of slugs not in ``keep``; returns the
@@ -247,7 +247,7 @@ class PageCache:
     def put(self, slug: str, key: str, files: dict[str, str]) -> None:
         """Store ``files`` for ``slug`` under ``key``, atomically."""
         entry = {"format": FORMAT, "key": key, "files": files}
-        write_atomic(self.folder / f"{slug}.json", json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n")
+        write_atomic(self.folder / f"{slug}.json", jsontext.compact(entry).decode() + "\n")
 
     def prune(self, keep: Iterable[str]) -> list[str]:
         """Delete entries of slugs not in ``keep`` (and temporaries); the deleted names."""

@@ -354,8 +354,10 @@ def synthesise_all(work: Iterable[tuple[Question, Snapshot]], *, jobs: int | Non
 
 def _warm_up(site_name: str | None) -> None:
     """What a worker loads before its first item, while the build still reads and
-    retrieves: the synthesis modules, the neural verifier (about 0.2 s) and the page
-    template."""
+    retrieves: the synthesis modules, bm25s (imported by the verifier when it first
+    indexes: 0.23 s with scipy, else spent on the worker's first item), the neural verifier
+    (about 0.2 s) and the page template."""
+    import bm25s  # noqa: F401
     from generator import synthesis, verification  # noqa: F401  (imported for compute_one)
 
     verification.neural_judge()

@@ -135,6 +135,7 @@ class _Sources:
         self._library = None
         self._client = None
         self._network: dict[str, object] = {}
+        self._unsaved = False
         self.library_seconds = 0.0
 
     def library(self):
@@ -149,11 +150,24 @@ class _Sources:
             if self._library is None:
                 # The second process (when --jobs allows one) tokenises while this one reads.
                 self._library = Library.load(paths, processes=parallel.processes(self.options.jobs, 2))
-                library_cache.save(self._library, paths, self.options.library_index_dir)
+                self._unsaved = True
             self.library_seconds = time.perf_counter() - started
             for message in self._library.warnings:
                 self.warn(message)
         return self._library
+
+    def save_library(self) -> None:
+        """Save a library read afresh for later builds (:mod:`generator.providers.library_cache`;
+        never raises for a folder that cannot be written). Called once every question is
+        retrieved, not when the library is read: saving took 0.35 s of a first build while
+        the synthesis workers waited for the first snapshot (issue 7); afterwards it runs
+        while they compute."""
+        if self._unsaved:
+            from generator.providers import library_cache
+            started = time.perf_counter()
+            library_cache.save(self._library, list(self.options.libraries), self.options.library_index_dir)
+            self._unsaved = False
+            self.library_seconds += time.perf_counter() - started
 
     def network(self, name: str):
         if name not in self._network:
@@ -511,6 +525,7 @@ def _syntheses(questions: list[Question], options: Options, report: Report, stor
                     _look_up(entry, options, report, store)
                     if entry.data is None:
                         synth.add(i, entry.question, entry.snapshot)
+            sources.save_library()
         finally:
             sources.close()
         if sources.library_seconds:
@@ -520,12 +535,15 @@ def _syntheses(questions: list[Question], options: Options, report: Report, stor
         started = time.perf_counter()
         if synth.added:
             _say(options, f"synthesising {synth.added} claim set(s) in {synth.processes_in_use()} process(es)")
+        pages = cache.PageCache(options.pages_dir)
         for i, (data, failure, files) in synth.results():
             entry = entries[i]
             entry.data, entry.failure, entry.computed = data, failure, True
             if data is not None:
                 store.put(entry.question.slug, entry.key, data)
                 if files is not None:
+                    # Stored now, while the workers still compute, rather than after them.
+                    pages.put(entry.question.slug, render.question_key(data, site_name=site_name), files)
                     rendered[entry.question.slug] = files
                 _say(options, f"{entry.tag}: synthesised")
             else:
@@ -659,6 +677,7 @@ def refresh(options: Options, slugs: list[str] | None = None) -> Report:
                     continue
                 text = _question_file(by_slug[slug], options).read_text(encoding="utf-8", errors="replace")
                 report.warnings.extend(identifier_problems(by_slug[slug], snap, text, options))
+            sources.save_library()
         finally:
             sources.close()
     report.timings["retrieval"] = report.timings["total"] = time.perf_counter() - started
@@ -687,9 +706,9 @@ def _performance(options: Options, report: Report) -> dict | None:
 def _question_files(syntheses: list[dict], site_name: str, options: Options,
                     rendered: dict[str, dict[str, str]], skip: set[str] = frozenset()) -> dict[str, dict[str, str]]:
     """Every claim set's page files (:func:`generator.render.question_files`): those
-    ``rendered`` along with their claim set (stored in the page cache), else read from the
-    page cache when the claim set, the site name, the templates and the rendering code are
-    unchanged, else rendered here and stored. ``--force`` renders everything. Slugs in
+    ``rendered`` along with their claim set (already stored in the page cache by
+    :func:`_syntheses`), else read from the page cache when the claim set, the site name,
+    the templates and the rendering code are unchanged, else rendered here and stored. ``--force`` renders everything. Slugs in
     ``skip`` (pages kept from an earlier build, which render with their notice) are left
     to :func:`generator.render.render_site`."""
     pages = cache.PageCache(options.pages_dir)
@@ -699,16 +718,17 @@ def _question_files(syntheses: list[dict], site_name: str, options: Options,
         slug = data["slug"]
         if slug in skip:
             continue
+        if slug in rendered:
+            out[slug] = rendered[slug]
+            continue
         key = render.question_key(data, site_name=site_name)
-        files = rendered.get(slug)
-        if files is None and not options.force:
+        if not options.force:
             cached = pages.get(slug, key)
             if cached is not None:
                 out[slug] = cached
                 continue
-        if files is None:
-            env = env or render.environment()
-            files = render.question_files(data, env, site_name=site_name)
+        env = env or render.environment()
+        files = render.question_files(data, env, site_name=site_name)
         pages.put(slug, key, files)
         out[slug] = files
     return out

@@ -38,7 +38,7 @@ from pathlib import Path
 import jinja2
 import markupsafe
 
-from generator import bibliography, structured_data, svg
+from generator import bibliography, jsontext, structured_data, svg
 from generator.cache import file_digest, hash_sources
 from generator.display import clean, letters, person_name, record_links
 from generator.evaluate import caveats
@@ -193,10 +193,35 @@ def cite_suffixes(records: list[dict]) -> dict[str, str]:
     return out
 
 
+def unjudged(claim: dict) -> list[str]:
+    """Ids of the records a claim was checked against (its verdict's ``checked``) that
+    gave no judgement shown with it, in checked order."""
+    judged = {j["record_id"] for j in claim["judgements"]}
+    return [rid for rid in claim["verdict"].get("checked") or [] if rid not in judged]
+
+
+def page_cite(record: dict, suffix: str) -> str:
+    """:func:`short_cite` with the page's letter ``suffix`` (:func:`cite_suffixes`):
+    ``Wang et al. 2025a``, ``Anonymous n.d.-a``."""
+    return short_cite(record) + ("-" if suffix and not record.get("year") else "") + suffix
+
+
 @jinja2.pass_context
 def _page_cite(context, record: dict) -> str:
-    suffix = (context.get("cite_suffix") or {}).get(record.get("id"), "")
-    return short_cite(record) + ("-" if suffix and not record.get("year") else "") + suffix  # "n.d.-a"
+    # A page cites its records about 900 times and links them about 300 times: citations
+    # and links are made once per record, in page_context.
+    known = context.get("cite_text") or {}
+    if record.get("id") in known:
+        return known[record["id"]]
+    return page_cite(record, (context.get("cite_suffix") or {}).get(record.get("id"), ""))
+
+
+@jinja2.pass_context
+def _page_links(context, record: dict) -> list[tuple[str, str]]:
+    known = context.get("links_of") or {}
+    if record.get("id") in known:
+        return known[record["id"]]
+    return record_links(record)
 
 
 def script_json(value) -> markupsafe.Markup:
@@ -214,7 +239,7 @@ def environment(templates: Path = TEMPLATES) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(clean=clean, md=md_inline, conf=fmt_conf, links=record_links, authors=authors_short,
+    env.filters.update(clean=clean, md=md_inline, conf=fmt_conf, links=_page_links, authors=authors_short,
                        cite=_page_cite, tojson_script=script_json, html_title=html_title,
                        vclass=svg.verdict_class, lclass=lambda label: "ls-l-" + label.lower().replace(" ", "-"))
     return env
@@ -408,9 +433,13 @@ def page_context(data: dict, *, site_name: str) -> dict:
     evidence_for = Counter(j["record_id"] for c in data["claims"] for j in c["judgements"]
                            if j["label"] in (SUPPORTS, CONTRADICTS))
     extracted = [c for c in data["claims"] if c["origin"] == "extracted"]
+    suffixes = cite_suffixes(data["records"])
     return dict(
         s=data, q=data["question"], records=records, src=src, cl=cl_anchor, claims=claims,
-        cite_suffix=cite_suffixes(data["records"]),
+        cite_suffix=suffixes,
+        cite_text={r["id"]: page_cite(r, suffixes[r["id"]]) for r in data["records"]},
+        links_of={r["id"]: record_links(r) for r in data["records"]},
+        unjudged_of={c["id"]: unjudged(c) for c in data["claims"]},
         mix=mix, status=answer_status(data), prisma=data["prisma"], assessment=data["assessment"],
         gap=gap_map(data), counts=method_counts(data), evidence=evidence_counts,
         evidence_for=evidence_for, verdicts=VERDICTS, meaning=VERDICT_MEANING, listed=listed_records(data),
@@ -442,8 +471,7 @@ def bibliography_files(data: dict) -> dict[str, str]:
     slug = data["slug"]
     return {
         f"questions/{slug}/{slug}.bib": bibliography.to_bibtex(included, keys, header=header),
-        f"questions/{slug}/{slug}.csl.json": json.dumps(bibliography.to_csl_json(included, keys),
-                                                 ensure_ascii=False, indent=1) + "\n",
+        f"questions/{slug}/{slug}.csl.json": jsontext.pretty(bibliography.to_csl_json(included, keys)).decode(),
     }
 
 
@@ -455,7 +483,7 @@ def question_files(data: dict, env: jinja2.Environment, *, site_name: str, kept:
     # A kept page's download says so too: {"not_rebuilt": {"reason": …}} beside the data.
     published = data if kept is None else {**data, "not_rebuilt": {"reason": kept}}
     files = {f"questions/{data['slug']}.md": render_synthesis(data, env, site_name=site_name, kept=kept),
-             f"questions/{data['slug']}.json": json.dumps(published, ensure_ascii=False, indent=1, sort_keys=True) + "\n"}
+             f"questions/{data['slug']}.json": jsontext.pretty(published).decode()}
     files.update(bibliography_files(data))
     return files
 
@@ -481,7 +509,7 @@ def question_key(data: dict, *, site_name: str, templates: Path = TEMPLATES) -> 
     h = hashlib.sha256()
     h.update(render_digest(templates).encode())
     h.update(b"\0" + site_name.encode("utf-8") + b"\0")
-    h.update(json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8"))
+    h.update(jsontext.compact(data))
     return h.hexdigest()
 
 

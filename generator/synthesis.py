@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 
-from generator import __version__, assessment, verification
+from generator import __version__, assessment, jsontext, verification
 from generator.extraction import curated_claim, extract_claims
 from generator.models import Claim, Question, Record, Snapshot
 from generator.records import identity_keys
@@ -145,4 +144,4 @@ def synthesise(question: Question, snapshot: Snapshot) -> dict:
     }
     data["assessment"] = assessment.assess(data)
     # Round-trip through JSON so that what the page renders is exactly what is downloaded.
-    return json.loads(json.dumps(data, ensure_ascii=False))
+    return jsontext.plain(data)

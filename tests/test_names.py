@@ -143,3 +143,10 @@ def test_arxiv_given_family_names_keep_the_heuristic():
 def test_name_forms(stored, shown, parts):
     assert person_name(stored) == shown
     assert bib.split_name(stored) == parts
+
+
+def test_split_name_gives_a_fresh_dict_each_time():
+    # split_name is cached: a caller that changes what it got must not change the next answer.
+    first = bib.split_name("Gabriel García Márquez")
+    first["family"] = "changed"
+    assert bib.split_name("Gabriel García Márquez") == {"family": "Márquez", "given": "Gabriel García"}

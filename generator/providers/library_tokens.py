@@ -12,7 +12,10 @@ Each chunk is tokenised by a fresh bm25s ``Tokenizer`` (bm25s' word pattern, low
 its English stop words, PyStemmer's English stemmer) and the chunks' vocabularies are
 merged in chunk order, a stem keeping the id of its first occurrence. That is the order a
 single ``Tokenizer`` over all texts assigns ids in, so the ids, the vocabulary and every
-BM25 score are the same whatever the number of processes (tested).
+BM25 score are the same whatever the number of processes (tested). The process that
+tokenises a chunk also counts its (text, term) pairs
+(:func:`generator.providers.library_index.count_pairs`): the index is built from those
+counts, so no text's token ids are kept.
 """
 
 from __future__ import annotations
@@ -29,18 +32,22 @@ from typing import NamedTuple
 import numpy as np
 
 from generator import parallel
+from generator.providers.library_index import TermCounts, count_pairs
 
 __all__ = ["CHUNK", "AHEAD", "Chunk", "new_tokenizer", "tokenise"]
 
 log = logging.getLogger(__name__)
 
-CHUNK = 2000
-"""Texts per chunk: large enough that sending a chunk and merging its vocabulary (about
-10 ms each) is small beside tokenising it (about 150 ms), small enough that the two
-processes finish close together (our measurement on the shared corpus)."""
+CHUNK = 1000
+"""Texts per chunk: large enough that sending a chunk and merging its vocabulary (a few ms
+each) is small beside tokenising and counting it (about 80 ms), small enough that the two
+processes finish close together. Our measurement on the shared corpus (fastest of 4 loads
+on two processes): 2.36 s with chunks of 1,000 and :data:`AHEAD` = 3, 2.56 s with 2,000
+and 2, 2.47–2.51 s with 1,500 and 3 or 1,000 and 4."""
 
-AHEAD = 2
-"""Chunks that may wait for the helper at once: one it works on, one queued."""
+AHEAD = 3
+"""Chunks that may wait for the helper at once: one it works on, two queued — so that it
+does not run dry while this process tokenises a chunk itself."""
 
 
 class Chunk(NamedTuple):
@@ -48,14 +55,18 @@ class Chunk(NamedTuple):
     chunk to chunk: ``process`` names that tokenizer (its ids are local to it);
     ``new_stems`` are the stems it first met in this chunk, in order of first occurrence
     (their local ids follow on from those it had); ``new_words`` the ``(word, stem, local
-    id)`` of the words it first met; ``ids`` every text's local token ids, one text after
-    the other (int32); ``lengths`` the tokens of each text (int32, shape ``(texts,)``)."""
+    id)`` of the words it first met; ``lengths`` the tokens of each text (int64, shape
+    ``(texts,)``); ``rows``, ``cols``, ``tf``: the chunk's distinct (text, local term id)
+    pairs and their counts, as in :class:`generator.providers.library_index.TermCounts`
+    (rows from 0 for the chunk's first text)."""
 
     process: int
     new_stems: list[str]
     new_words: list[tuple[str, str, int]]
-    ids: np.ndarray
     lengths: np.ndarray
+    rows: np.ndarray
+    cols: np.ndarray
+    tf: np.ndarray
 
 
 def new_tokenizer():
@@ -77,7 +88,7 @@ class _Local:
     def chunk(self, texts: list[str]) -> Chunk:
         tok = self.tokenizer
         stems_before, words_before = len(tok.stem_to_sid), len(tok.word_to_id)
-        lengths = np.empty(len(texts), dtype=np.int32)
+        lengths = np.empty(len(texts), dtype=np.int64)
         flat = array("i")
         for i, doc in enumerate(tok.streaming_tokenize(texts, update_vocab=True)):
             lengths[i] = len(doc)
@@ -85,7 +96,10 @@ class _Local:
         new_stems = list(islice(tok.stem_to_sid, stems_before, None))
         # Every word in word_to_id has its stem in word_to_stem ("" included: bm25s sets both).
         new_words = [(w, tok.word_to_stem[w], sid) for w, sid in islice(tok.word_to_id.items(), words_before, None)]
-        return Chunk(self.process, new_stems, new_words, np.frombuffer(flat, dtype=np.int32), lengths)
+        # Counted here, on the process that tokenised: the index is then built from the
+        # counts, and the helper's share of that work is no longer left for the end.
+        rows, cols, tf = count_pairs(np.frombuffer(flat, dtype=np.int32), lengths, len(tok.stem_to_sid))
+        return Chunk(self.process, new_stems, new_words, lengths, rows, cols, tf)
 
 
 _helper_local: _Local | None = None
@@ -106,7 +120,8 @@ class _Merger:
 
     def __init__(self):
         self.tokenizer = new_tokenizer()
-        self.ids: list[array] = []
+        self._parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        self._texts = 0
         self._remap = {0: np.zeros(0, dtype=np.int32), 1: np.zeros(0, dtype=np.int32)}
 
     def add(self, chunk: Chunk) -> None:
@@ -119,11 +134,15 @@ class _Merger:
             if word not in tok.word_to_id:
                 tok.word_to_id[word] = stem_to_sid[stem]
                 tok.word_to_stem[word] = stem
-        ids = array("i", remap[chunk.ids].tobytes()) if len(chunk.ids) else array("i")
-        start = 0
-        for n in chunk.lengths.tolist():
-            self.ids.append(ids[start:start + n])
-            start += n
+        # Rows stay in text order; within a text the pairs need no order (score_matrix sorts
+        # by term, keeping text order).
+        self._parts.append((chunk.lengths, chunk.rows + np.int32(self._texts), remap[chunk.cols], chunk.tf))
+        self._texts += len(chunk.lengths)
+
+    def counts(self) -> TermCounts:
+        """The :class:`TermCounts` of every text merged so far, in global ids."""
+        parts = list(zip(*self._parts)) or [[np.zeros(0, dtype=np.int64)], *[[np.zeros(0, dtype=np.int32)]] * 3]
+        return TermCounts(*(np.concatenate(p) for p in parts))
 
 
 def _batches(texts: Iterable[str]) -> Iterator[list[str]]:
@@ -140,10 +159,11 @@ def _batches(texts: Iterable[str]) -> Iterator[list[str]]:
 def tokenise(texts: Iterable[str], processes: int = 1):
     """Tokenise ``texts`` (consumed once, in order) for a bm25s index.
 
-    Returns ``(tokenizer, ids)``: a bm25s ``Tokenizer`` (:func:`new_tokenizer`) whose
+    Returns ``(tokenizer, counts)``: a bm25s ``Tokenizer`` (:func:`new_tokenizer`) whose
     vocabulary holds every stem and word of ``texts`` with the ids one such tokenizer
     would give them over all of ``texts`` (the empty token, of a text with no word, is 0),
-    and one ``array('i')`` of token ids per text. ``processes`` > 1 uses one helper
+    and the texts' :class:`~generator.providers.library_index.TermCounts` in those ids
+    (what ``term_counts`` gives for that tokenizer's token ids). ``processes`` > 1 uses one helper
     process besides this one (see the module's docstring); the result does not depend on
     it. A helper that cannot be started or that fails leaves its chunks to this process
     (logged at debug level). Exceptions raised while iterating ``texts`` propagate, the
@@ -198,7 +218,7 @@ def tokenise(texts: Iterable[str], processes: int = 1):
         raise
     if pool is not None:
         pool.shutdown(wait=True)
-    return merger.tokenizer, merger.ids
+    return merger.tokenizer, merger.counts()
 
 
 def _helper(processes: int):
