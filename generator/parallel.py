@@ -71,14 +71,15 @@ def _environment():
     return render.environment()
 
 
-def compute_one(question: Question, snapshot: Snapshot, site_name: str | None = None) -> Computed:
-    """:func:`generator.synthesis.synthesise` that never raises an ``Exception`` (a bug on
-    one question's data must not take the others down), then, when ``site_name`` is given,
-    the page files of the claim set. Runs in this process or in a worker; the result does
-    not depend on which."""
+def compute_one(question: Question, snapshot: Snapshot, site_name: str | None = None,
+                digest: str | None = None) -> Computed:
+    """:func:`generator.synthesis.synthesise` (``digest`` as there) that never raises an
+    ``Exception`` (a bug on one question's data must not take the others down), then, when
+    ``site_name`` is given, the page files of the claim set. Runs in this process or in a
+    worker; the result does not depend on which."""
     from generator import synthesis  # heavy imports, skipped by cached builds; looked up per call
     try:
-        data = synthesis.synthesise(question, snapshot)
+        data = synthesis.synthesise(question, snapshot, digest=digest)
     except Exception:
         return Computed(None, traceback.format_exc())
     files = None
@@ -99,13 +100,13 @@ process. The round trip left a worker idle 0.04–0.12 s between items while thi
 computed too (about 1 s of a 6.4 s build at 50 questions; our measurement)."""
 
 
-def _compute_packed(question: Question, snapshot: Snapshot, site_name: str | None) -> bytes:
+def _compute_packed(question: Question, snapshot: Snapshot, site_name: str | None, digest: str | None) -> bytes:
     """:func:`compute_one` in a worker, its result pickled and compressed with zlib (level
     1). A result with its page files is 0.5–1.5 MB pickled, 0.1–0.36 MB compressed (2–9 ms):
     the pipe to this process passes 64 KB at a time, each needing this process's GIL while
     its main thread computes, and the worker waits for all of it before its next item
     (our measurement, 50 benchmark questions)."""
-    return zlib.compress(pickle.dumps(compute_one(question, snapshot, site_name), pickle.HIGHEST_PROTOCOL), 1)
+    return zlib.compress(pickle.dumps(compute_one(question, snapshot, site_name, digest), pickle.HIGHEST_PROTOCOL), 1)
 
 
 def _cost(snapshot: Snapshot) -> int:
@@ -146,7 +147,7 @@ class Synthesiser:
     def __init__(self, jobs: int | None, most: int, *, site_name: str | None = None):
         self._n = processes(jobs, most)
         self._site_name = site_name
-        self._work: dict[int, tuple[Question, Snapshot]] = {}
+        self._work: dict[int, tuple[Question, Snapshot, str | None]] = {}
         self._left: list[tuple[int, int]] = []  # (-cost, index), ascending: largest first
         self._cond = threading.Condition()
         self._closed = False
@@ -164,16 +165,17 @@ class Synthesiser:
         """Processes at work for the items added so far, this one included."""
         return min(self._n, max(1, len(self._work)))
 
-    def add(self, index: int, question: Question, snapshot: Snapshot) -> None:
-        """Queue one item; ``index`` identifies it in :meth:`results` (distinct per item).
-        Raises ``RuntimeError`` after :meth:`results` was called or ``ValueError`` for an
-        index already added."""
+    def add(self, index: int, question: Question, snapshot: Snapshot, digest: str | None = None) -> None:
+        """Queue one item; ``index`` identifies it in :meth:`results` (distinct per item);
+        ``digest``: the snapshot's digest when known (see :func:`compute_one`). Raises
+        ``RuntimeError`` after :meth:`results` was called or ``ValueError`` for an index
+        already added."""
         with self._cond:
             if self._closed:
                 raise RuntimeError("Synthesiser.add after results()")
             if index in self._work:
                 raise ValueError(f"item {index} was already added")
-            self._work[index] = (question, snapshot)
+            self._work[index] = (question, snapshot, digest)
             bisect.insort(self._left, (-_cost(snapshot), index))
             self._cond.notify_all()
         self.start()
@@ -223,7 +225,8 @@ class Synthesiser:
                     if i is None:
                         break
                     try:
-                        running[self._pool.submit(_compute_packed, *self._work[i], self._site_name)] = i
+                        question, snapshot, digest = self._work[i]
+                        running[self._pool.submit(_compute_packed, question, snapshot, self._site_name, digest)] = i
                     except Exception:  # the pool broke (or cannot start a worker): this process takes over
                         with self._cond:
                             bisect.insort(self._left, (-_cost(self._work[i][1]), i))
@@ -256,14 +259,14 @@ class Synthesiser:
         if self._pool is None:
             self._left.clear()  # nothing else takes items: they are computed here, in order
             for i in sorted(self._work):
-                yield i, compute_one(*self._work[i], self._site_name)
+                yield i, self._compute(i)
             return
         delivered = 0
         try:
             while delivered < total:
                 mine = self._take(largest=False)
                 if mine is not None:
-                    result = compute_one(*self._work[mine], self._site_name)
+                    result = self._compute(mine)
                     delivered += 1
                     yield mine, result
                     try:
@@ -299,7 +302,11 @@ class Synthesiser:
         # Computed here, the claim set is the same.
         log.warning("a synthesis worker failed (%s: %s); computing %s in the main process",
                     type(exc).__name__, exc, self._work[i][0].slug)
-        return compute_one(*self._work[i], self._site_name)
+        return self._compute(i)
+
+    def _compute(self, i: int) -> Computed:
+        question, snapshot, digest = self._work[i]
+        return compute_one(question, snapshot, self._site_name, digest)
 
     def abort(self) -> None:
         """Stop now: forget the items not started and terminate the workers."""

@@ -524,7 +524,8 @@ def _syntheses(questions: list[Question], options: Options, report: Report, stor
                 if entry.snapshot is not None:
                     _look_up(entry, options, report, store)
                     if entry.data is None:
-                        synth.add(i, entry.question, entry.snapshot)
+                        # The snapshot's text was just written: its digest is that of the text.
+                        synth.add(i, entry.question, entry.snapshot, snapshots.text_digest(entry.snapshot_bytes))
             sources.save_library()
         finally:
             sources.close()

@@ -169,6 +169,13 @@ def _umask() -> int:
 _FILE_MODE = 0o666 & ~_umask()
 
 
+def text_digest(canonical: bytes) -> str:
+    """SHA-256 (first 16 hex digits) of a snapshot's canonical JSON (:func:`dumps`), UTF-8
+    encoded, as ``canonical`` — the text :func:`write` wrote. The digest of a claim set's
+    snapshot (:func:`generator.synthesis.snapshot_digest`)."""
+    return hashlib.sha256(canonical).hexdigest()[:16]
+
+
 def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` via a temporary file and an atomic rename. The file gets
     the mode a plain ``open(path, "w")`` would give (0666 minus the umask), not the 0600 of

@@ -215,6 +215,18 @@ def test_malformed_json_line_warns_and_others_load(tmp_path, caplog):
     assert [r.getMessage() for r in caplog.records] == library.warnings
 
 
+def test_lines_orjson_refuses_are_read_as_the_standard_library_reads_them(tmp_path):
+    # orjson parses the lines; these it refuses, and json accepts: each is read as before.
+    path = _write_lines(tmp_path / "c.jsonl", [
+        '{"id": "2401.00001", "title": "Lone \\ud800 surrogate", "abstract": "Score NaN.", "x": NaN}',
+        '{"id": "2401.00002", "title": "Big number", "n": 123456789012345678901234567890}',
+        '{"id": "2401.00004", "title": "Fine"}',
+    ])
+    library = Library.load([path])
+    assert [r.title for r in library.records] == ["Lone \ufffd surrogate", "Big number", "Fine"]
+    assert library.warnings == []
+
+
 def test_truncated_gzip_is_a_corpus_error_naming_where_it_ends(tmp_path):
     lines = [_arxiv_line(id=f"2401.{i:05d}", title=f"Paper {i}", abstract=f"Abstract {i} " * 40) for i in range(400)]
     whole = gzip.compress(("\n".join(lines) + "\n").encode("utf-8"))

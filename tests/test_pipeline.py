@@ -65,6 +65,12 @@ def test_first_build_computes_and_caches_everything(built):
     assert sorted(p.name for p in (root / ".litsynth" / "cache").iterdir()) == [f"{s}.json" for s in SLUGS]
     snap = snapshots.read(root / "content" / "snapshots" / "alignment-tax.json")
     assert snap.retrieved_at == "2026-09-21T14:13:20+00:00"  # from SOURCE_DATE_EPOCH
+    # Each claim set names its snapshot by the digest of its canonical JSON, which this build
+    # took from the text it had just written rather than computing it again.
+    from generator.synthesis import snapshot_digest
+    for slug in SLUGS:
+        data = json.loads((root / ".litsynth" / "docs" / "questions" / f"{slug}.json").read_text(encoding="utf-8"))
+        assert data["snapshot"]["digest"] == snapshot_digest(snapshots.read(root / "content" / "snapshots" / f"{slug}.json"))
 
 
 def test_noop_rebuild_skips_synthesis_and_mkdocs(project, built):
