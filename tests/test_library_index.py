@@ -104,7 +104,7 @@ def test_bad_token_ids_and_variants_are_refused():
         library_index.score_matrix(bm25s.BM25(method="bm25l"), [0, 1], [array("i", [0, 1])])
 
 
-def test_lean_csc_matches_bm25s_and_hands_unordered_rows_to_it():
+def test_column_order_is_the_order_of_bm25s_csc_builder():
     rng = np.random.default_rng(7)
 
     def triples(n_cols: int):
@@ -113,12 +113,21 @@ def test_lean_csc_matches_bm25s_and_hands_unordered_rows_to_it():
         return rng.random(len(keys)).astype(np.float32), (keys // n_cols).astype(np.int32), \
             (keys % n_cols).astype(np.int32)
 
-    # 70,000 terms: more than 16 bits hold; 1,000: the radix path.
-    for n_cols, reverse in ((70_000, False), (1_000, False), (70_000, True)):
+    # 70,000 terms: more than 16 bits hold; 1,000: the radix path; rows not ascending.
+    for n_cols, reverse in ((70_000, False), (1_000, False), (70_000, True), (1_000, True)):
         data, rows, cols = triples(n_cols)
-        if reverse:  # rows not ascending: bm25s' own builder
+        if reverse:
             data, rows, cols = data[::-1].copy(), rows[::-1].copy(), cols[::-1].copy()
-        got = library_index.lean_csc(data, rows, cols, (50, n_cols))
+        order, indptr = library_index.column_order(rows, cols, n_cols)
         expected = bm25s.BM25._np_csc(data, rows, cols, (50, n_cols))
-        for a, b in zip(got, expected):
+        for a, b in zip((data[order], rows[order], indptr), expected):
             assert np.array_equal(a, b)
+
+
+def test_a_count_beyond_two_bytes_is_kept_whole():
+    ids = [array("i", [1] * 70_000 + [2]), array("i", [2, 0]), array("i", [1, 2, 2])]
+    counts = library_index.term_counts(ids, 3)
+    assert counts.tf.dtype == np.int32 and counts.tf.tolist() == [70_000, 1, 1, 1, 1, 2]
+    vocab = {"": 0, "a": 1, "b": 2}
+    _assert_identical(_ours(vocab, ids), _bm25s_own(vocab, ids))
+    assert library_index.term_counts(ids[1:], 3).tf.dtype == np.uint16

@@ -9,7 +9,7 @@ process while this one reads (:mod:`generator.providers.library_tokens`; same in
 instead of 4.9 s for the shared 25,065-record corpus).
 
 Memory and time (issue 7, measured by ``benchmarks/library_search.py``): no document's
-token ids are kept, only each chunk's counted (document, term) pairs (12 bytes per
+token ids are kept, only each chunk's counted (document, term) pairs (10 bytes per
 distinct pair), and bm25s' score matrix is built from them by
 :func:`generator.providers.library_index.score_matrix` instead of bm25s' per-document
 loop (about 0.15 instead of 1.2 s for the shared corpus), the same matrix bit for bit.

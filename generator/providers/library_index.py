@@ -12,11 +12,15 @@ whole arrays where bm25s gives it one document's — in the same floating-point 
 order of operations. So ``data``, ``indices`` and ``indptr`` are bit for bit those of
 bm25s' builder (tested on the shared corpus), and so is every score and ranking.
 
-Memory: the matrix's (row, column, term frequency) triples take 12 bytes per non-zero,
-as bm25s' builder's do; the counting's temporaries (8-byte keys) are per block of
-:data:`BLOCK` documents. The column order is a stable sort on the term column alone
-(:func:`lean_csc`) instead of bm25s' sort on packed 64-bit (term, document) keys, which
-needs three more temporary 8-byte arrays of the matrix's size.
+Memory: the counted (row, column, term frequency) triples take 10 bytes per non-zero
+(bm25s' builder holds 12); the counting's temporaries (sort keys) are per block of
+documents. The column order is a stable sort on the term column alone
+(:func:`column_order`) instead of bm25s' sort on packed 64-bit (term, document) keys, and
+the scores are computed in that order, straight into the index: besides the triples and
+the index (8 bytes per non-zero), one 8-byte array of the matrix's size. Peak RSS of
+``benchmarks/library_search.py`` at 250,650 records (25.6 million non-zeros): 1,717 MiB;
+1,938 MiB when the scores were first computed unsorted and then reordered; 1,674 MiB with
+bm25s' own builder (our measurements; issue 7's limit is 2 GB).
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["BLOCK", "TermCounts", "count_pairs", "lean_csc", "score_matrix", "term_counts"]
+__all__ = ["BLOCK", "TermCounts", "column_order", "count_pairs", "score_matrix", "term_counts"]
 
 BLOCK = 16384
 """Documents :func:`term_counts` counts at once, at least (more while their sort keys fit
@@ -34,29 +38,25 @@ in 4 bytes): the keys of a block of abstracts (about 150 tokens each) take 10–
 small beside the matrix of a 250k-record library."""
 
 
-def lean_csc(data: np.ndarray, rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]):
-    """Column-sorted (CSC) arrays ``(data, row indices, indptr)`` of a sparse matrix given
-    as (value, row, column) triples with ``rows`` in ascending order — the contract of
-    bm25s' ``BM25._np_csc``, whose own builder sorts on a packed 64-bit ``column << 32 |
-    row`` key. A stable sort on the column alone gives the same order when rows ascend,
-    with one temporary 8-byte array of the matrix's size instead of four. Triples not in
-    row order go to bm25s' builder."""
+def column_order(rows: np.ndarray, cols: np.ndarray, n_cols: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(order, indptr)`` that turn (row, column) pairs, each pair at most once, into the
+    CSC layout bm25s' ``BM25._np_csc`` builds: ``order`` (int64) lists the entries by column,
+    and within a column by row (bm25s sorts on a packed ``column << 32 | row`` key);
+    ``indptr`` (int64, ``n_cols + 1``) is where each column starts. When ``rows`` ascend, a
+    stable sort on the column alone gives that order — by radix, 0.03 s instead of 0.2 s
+    for the shared corpus' 2.6 million entries, when the columns fit in 16 bits."""
+    indptr = np.zeros(n_cols + 1, dtype=np.int64)
+    np.cumsum(np.bincount(cols, minlength=n_cols), out=indptr[1:])
     if len(rows) > 1 and not bool(np.all(rows[1:] >= rows[:-1])):
-        import bm25s
-        return bm25s.BM25._np_csc(data, rows, cols, shape)
-    indptr = np.zeros(shape[1] + 1, dtype=np.int64)
-    np.cumsum(np.bincount(cols, minlength=shape[1]), out=indptr[1:])
-    # numpy sorts 16-bit integers stably by radix: 0.03 s instead of 0.2 s for the shared
-    # corpus' 2.6 million entries (its vocabulary has 43,430 terms).
-    order = np.argsort(cols.astype(np.uint16) if shape[1] <= 1 << 16 else cols, kind="stable")
-    return data[order], rows[order], indptr
+        return np.lexsort((rows, cols)), indptr
+    return np.argsort(cols.astype(np.uint16) if n_cols <= 1 << 16 else cols, kind="stable"), indptr
 
 
 class TermCounts(NamedTuple):
     """A tokenised corpus as BM25 needs it: ``lengths`` (tokens per document, int64, shape
     ``(documents,)``) and, for each distinct (document, term) pair in document order,
     ``rows`` (the document, int32), ``cols`` (the term id, int32) and ``tf`` (how often
-    the term occurs in the document, int32)."""
+    the term occurs in the document: uint16, or int32 when a count needs it)."""
 
     lengths: np.ndarray
     rows: np.ndarray
@@ -77,8 +77,10 @@ def count_pairs(flat: np.ndarray, lengths: np.ndarray, n_terms: int) -> tuple[np
     kind = np.int32 if len(lengths) * n_terms <= np.iinfo(np.int32).max else np.int64
     keys = np.repeat(np.arange(len(lengths), dtype=kind) * kind(n_terms), lengths) + flat.astype(kind, copy=False)
     unique, counts = np.unique(keys, return_counts=True)
+    # Two bytes per count where they do (always, short of a 200,000-character abstract of one word).
+    small = not len(counts) or int(counts.max()) <= np.iinfo(np.uint16).max
     return ((unique // n_terms).astype(np.int32), (unique % n_terms).astype(np.int32),
-            counts.astype(np.int32))
+            counts.astype(np.uint16 if small else np.int32))
 
 
 def _block_size(n_terms: int) -> int:
@@ -93,7 +95,7 @@ def term_counts(corpus_token_ids: Sequence, n_terms: int) -> TermCounts:
     n_docs = len(corpus_token_ids)
     lengths = np.fromiter(map(len, corpus_token_ids), dtype=np.int64, count=n_docs)
     block = _block_size(n_terms)
-    rows, cols, tf = [np.zeros(0, dtype=np.int32)], [np.zeros(0, dtype=np.int32)], [np.zeros(0, dtype=np.int32)]
+    rows, cols, tf = [np.zeros(0, dtype=np.int32)], [np.zeros(0, dtype=np.int32)], [np.zeros(0, dtype=np.uint16)]
     for start in range(0, n_docs, block):
         docs = corpus_token_ids[start:start + block]
         r, c, t = count_pairs(np.frombuffer(b"".join(docs), dtype=np.int32), lengths[start:start + block], n_terms)
@@ -135,15 +137,20 @@ def score_matrix(bm25, unique_token_ids: list[int], corpus_token_ids: TermCounts
     idf = _build_idf_array(dict(zip(unique_token_ids, df[unique_token_ids].tolist())), n_docs,
                            compute_idf_fn=_select_idf_scorer(bm25.idf_method), dtype=bm25.dtype)
     tfc_of = _select_tfc_scorer(bm25.method)
-    scores = np.empty(len(rows), dtype=bm25.dtype)
-    # bm25s computes a document's term-frequency component in float64 (its length and the
-    # mean are float64 scalars) from float32 counts, multiplies by the float32 IDF in
-    # float64, and stores float32; steps of entries keep the float64 temporaries small.
-    step = 1 << 22
-    for start in range(0, len(rows), step):
-        part = slice(start, start + step)
-        tfc = tfc_of(tf_array=counts.tf[part].astype(np.float32), l_d=lengths[rows[part]].astype(np.int64),
+    # Scores are computed straight into column order, a step of entries at a time: no
+    # unsorted copy of the matrix, and small float64 temporaries (memory: module docstring).
+    order, indptr = column_order(rows, cols, n_vocab)
+    data = np.empty(len(rows), dtype=bm25.dtype)
+    indices = np.empty(len(rows), dtype=rows.dtype)
+    step = 1 << 20
+    for start in range(0, len(order), step):
+        at = order[start:start + step]
+        doc = rows[at]
+        # bm25s computes a document's term-frequency component in float64 (its length and
+        # the mean are float64 scalars) from float32 counts, multiplies by the float32 IDF in
+        # float64, and stores float32.
+        tfc = tfc_of(tf_array=counts.tf[at].astype(np.float32), l_d=lengths[doc].astype(np.int64),
                      l_avg=avg_doc_len, k1=bm25.k1, b=bm25.b, delta=bm25.delta)
-        scores[part] = idf[cols[part]] * tfc
-    data, indices, indptr = lean_csc(scores, rows, cols, (n_docs, n_vocab))
-    return {"data": data.astype(bm25.dtype), "indices": indices, "indptr": indptr, "num_docs": n_docs}
+        data[start:start + len(at)] = idf[cols[at]] * tfc
+        indices[start:start + len(at)] = doc
+    return {"data": data, "indices": indices, "indptr": indptr, "num_docs": n_docs}
