@@ -5,8 +5,8 @@
 indexes ``title + " " + abstract`` with bm25s (Lucene BM25, k1=1.5, b=0.75; PyStemmer
 English stemmer; bm25s' English stop-word list). The index keeps token ids only; the text
 lives once, in the records. ``Library.load(paths, processes=2)`` tokenises on a second
-process while this one reads (:mod:`generator.providers.library_tokens`; same index, 3.4
-instead of 4.9 s for the shared 25,065-record corpus).
+process while this one reads (:mod:`generator.providers.library_tokens`; same index, 2.5
+instead of 3.4 s for the shared 25,065-record corpus, fastest of two loads each).
 
 Memory and time (issue 7, measured by ``benchmarks/library_search.py``): no document's
 token ids are kept, only each chunk's counted (document, term) pairs (10 bytes per

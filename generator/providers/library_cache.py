@@ -1,8 +1,8 @@
 """A saved copy of a loaded :class:`~generator.providers.library.Library`, so that a build
 that retrieves does not read and index the same corpus files again.
 
-Reading and indexing the 25,065-record shared arXiv corpus takes 3.4–4 s on the
-2-core reference machine (4.6–5 s on one process), the largest fixed cost of a build that
+Reading and indexing the 25,065-record shared arXiv corpus takes about 2.5 s on the
+2-core reference machine (3.4 s on one process), the largest fixed cost of a build that
 retrieves (issue 7, ``benchmarks/library_search.py``); loading the saved copy takes about
 0.4 s, saving it about 0.4 s (records and vocabulary written with orjson: 1.0 s with the
 standard library's json). The copy lives in ``<root>/.litsynth/library/<key>/``:

@@ -5,11 +5,12 @@ a set intersection for the document frequencies and a ``Counter`` for the term
 frequencies of each document — about 1.3 s of a first build's 4 s library load for the
 shared 25,065-record corpus (issue 7). bm25s documents that method as the one to
 override "if you want to build the index in a different way"; :func:`score_matrix` is
-that override. It counts the (document, term) pairs of a block of documents with one
-``np.unique``, and computes every score with bm25s' own functions — its IDF scorer over
-the document frequencies (``_build_idf_array``) and its term-frequency component, given
-whole arrays where bm25s gives it one document's — in the same floating-point types and
-order of operations. So ``data``, ``indices`` and ``indptr`` are bit for bit those of
+that override (0.26 s). The (document, term) pairs are counted with ``np.unique``
+(:func:`count_pairs`), a chunk of texts at a time on the process that tokenised them
+(:mod:`generator.providers.library_tokens`), and every score is computed with bm25s' own
+functions — its IDF scorer over the document frequencies (``_build_idf_array``) and its
+term-frequency component, given whole arrays where bm25s gives it one document's — in
+the same floating-point types and order of operations. So ``data``, ``indices`` and ``indptr`` are bit for bit those of
 bm25s' builder (tested on the shared corpus), and so is every score and ranking.
 
 Memory: the counted (row, column, term frequency) triples take 10 bytes per non-zero
@@ -90,8 +91,8 @@ def _block_size(n_terms: int) -> int:
 
 def term_counts(corpus_token_ids: Sequence, n_terms: int) -> TermCounts:
     """:class:`TermCounts` of documents given as bm25s gives them, one buffer of 4-byte
-    token ids per document (``array('i')`` or an int32 array), counted :data:`BLOCK`
-    documents at a time. Raises ``ValueError`` as :func:`count_pairs`."""
+    token ids per document (``array('i')`` or an int32 array), counted in blocks of at
+    least :data:`BLOCK` documents. Raises ``ValueError`` as :func:`count_pairs`."""
     n_docs = len(corpus_token_ids)
     lengths = np.fromiter(map(len, corpus_token_ids), dtype=np.int64, count=n_docs)
     block = _block_size(n_terms)

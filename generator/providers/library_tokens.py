@@ -171,9 +171,9 @@ def tokenise(texts: Iterable[str], processes: int = 1):
     vocabulary holds every stem and word of ``texts`` with the ids one such tokenizer
     would give them over all of ``texts`` (the empty token, of a text with no word, is 0),
     and the texts' :class:`~generator.providers.library_index.TermCounts` in those ids
-    (what ``term_counts`` gives for that tokenizer's token ids). ``processes`` > 1 uses one helper
-    process besides this one (see the module's docstring); the result does not depend on
-    it. A helper that cannot be started or that fails leaves its chunks to this process
+    (what ``term_counts`` gives for that tokenizer's token ids, pairs of one text perhaps
+    in another order). ``processes`` > 1 uses one helper process besides this one (see the
+    module's docstring); the result does not depend on it. A helper that cannot be started or that fails leaves its chunks to this process
     (logged at debug level). Exceptions raised while iterating ``texts`` propagate, the
     helper stopped.
     """
