@@ -222,3 +222,41 @@ def test_cli_passes_jobs_and_rejects_zero(tmp_path, monkeypatch, capsys):
         cli.main(["--root", str(tmp_path), "build", "--jobs", "0"])
     assert exc.value.code == 2
     assert "at least 1" in capsys.readouterr().err
+
+
+def _send_half_a_result_then_wait() -> None:
+    """In a pool worker: put the first bytes of a 1 MB result into the result pipe, as a
+    worker stopped while sending one leaves it, then wait to be stopped."""
+    import struct
+    import sys
+
+    frame = sys._getframe()
+    while frame is not None and "result_queue" not in frame.f_locals:
+        frame = frame.f_back
+    writer = frame.f_locals["result_queue"]._writer
+    os.write(writer.fileno(), struct.pack("!i", 1_000_000) + b"\x80" * 100)
+    time.sleep(120)
+
+
+def test_stopping_a_pool_whose_worker_left_half_a_result_does_not_hang():
+    # A seventh trial's Ctrl-C 2 s into a first library build hung for good (3 of 7): the
+    # executor's reading thread waited for the rest of a result the stopped tokenising
+    # helper had half-sent, and stopping the pool waited for that thread.
+    import threading
+
+    pool = parallel.helper_pool()
+    pool.submit(_send_half_a_result_then_wait)
+    deadline = time.monotonic() + 30
+    while not pool._processes and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(2.0)  # the worker has started and written its half message
+    stopper = threading.Thread(target=parallel.stop_pool, args=(pool,), daemon=True)
+    started = time.monotonic()
+    stopper.start()
+    stopper.join(timeout=20)
+    hung = stopper.is_alive()
+    if hung:  # unblock it by hand, so that this test fails rather than the run hanging
+        pool._result_queue._writer.close()
+        stopper.join(timeout=20)
+    assert not hung, "stop_pool did not return within 20 s"
+    assert time.monotonic() - started < 10
