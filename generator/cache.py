@@ -146,6 +146,10 @@ def synthesis_key(question: Question, question_bytes: bytes, snapshot_bytes: byt
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def _write_entry(path: Path, entry: dict) -> None:
+    write_atomic(path, jsontext.compact(entry).decode() + "\n")
+
+
 def _read_entry(path: Path, key: str) -> dict | None:
     """The cache entry (a JSON object of this :data:`FORMAT`) at ``path`` if it was stored
     under ``key``, else ``None``; why not is logged at debug level. Never raises."""
@@ -209,7 +213,7 @@ class Cache:
     def put(self, slug: str, key: str, data: dict) -> None:
         """Store ``data`` (a JSON-able claim set) for ``slug`` under ``key``, atomically."""
         entry = {"format": FORMAT, "key": key, "synthesis": data}
-        write_atomic(self.path(slug), jsontext.compact(entry).decode() + "\n")
+        _write_entry(self.path(slug), entry)
 
     def prune(self, keep: Iterable[str]) -> list[str]:
         """Delete entries (and stale temporary files) of slugs not in ``keep``; returns the
@@ -247,7 +251,7 @@ class PageCache:
     def put(self, slug: str, key: str, files: dict[str, str]) -> None:
         """Store ``files`` for ``slug`` under ``key``, atomically."""
         entry = {"format": FORMAT, "key": key, "files": files}
-        write_atomic(self.folder / f"{slug}.json", jsontext.compact(entry).decode() + "\n")
+        _write_entry(self.folder / f"{slug}.json", entry)
 
     def prune(self, keep: Iterable[str]) -> list[str]:
         """Delete entries of slugs not in ``keep`` (and temporaries); the deleted names."""

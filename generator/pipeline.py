@@ -709,9 +709,9 @@ def _question_files(syntheses: list[dict], site_name: str, options: Options,
     """Every claim set's page files (:func:`generator.render.question_files`): those
     ``rendered`` along with their claim set (already stored in the page cache by
     :func:`_syntheses`), else read from the page cache when the claim set, the site name,
-    the templates and the rendering code are unchanged, else rendered here and stored. ``--force`` renders everything. Slugs in
-    ``skip`` (pages kept from an earlier build, which render with their notice) are left
-    to :func:`generator.render.render_site`."""
+    the templates and the rendering code are unchanged, else rendered here and stored.
+    ``--force`` renders everything. Slugs in ``skip`` (pages kept from an earlier build,
+    which render with their notice) are left to :func:`generator.render.render_site`."""
     pages = cache.PageCache(options.pages_dir)
     env = None
     out: dict[str, dict[str, str]] = {}
