@@ -1051,9 +1051,10 @@ def verify(
     not sent to other records — they cannot name what it is about — and a sentence of
     that kind in another record is not evidence either (see :func:`decide`). For an extracted claim the candidates are
     records whose ``group`` differs from its source record's group — never the record it
-    came from nor another version of it. For a curated claim the cited record (best
+    came from nor another version of it, nor a record whose abstract is the same text as
+    one of theirs. For a curated claim the cited record (best
     version with text in its group) is judged first with ``kind="citation"``, and the
-    candidates are the records outside the cited groups. Candidates are pre-filtered by
+    candidates are the records outside the cited groups and without their abstracts' text. Candidates are pre-filtered by
     BM25 (bm25s, over the stems of every record's abstract, built once) and the top
     ``candidates_per_claim`` (default :data:`CANDIDATES_PER_CLAIM`) with a positive score
     are judged, IDF from the same records.
@@ -1077,6 +1078,16 @@ def verify(
     groups = np.array([r.group for r in with_text], dtype=object)
     by_id = {r.id: r for r in records}
     position = {r.id: i for i, r in enumerate(records)}
+    # Records whose abstracts are the same text (whitespace and case aside), and each
+    # group's texts: such a record is no independent evidence for a claim of the other, even
+    # when titles and ids differ (an abstract uploaded twice, or under the wrong paper:
+    # 2 such pairs in the shared corpus; a seventh trial's copy CORROBORATED its original).
+    same_text: dict[str, set[str]] = {}
+    texts_of_group: dict[str, set[str]] = {}
+    for r in with_text:
+        key = " ".join((r.abstract or "").casefold().split())
+        same_text.setdefault(key, set()).add(r.id)
+        texts_of_group.setdefault(r.group, set()).add(key)
 
     out_judgements: list[Judgement] = []
     verdicts: list[Verdict] = []
@@ -1106,6 +1117,8 @@ def verify(
             source = by_id.get(claim.record_id or "")
             excluded = {source.group} if source is not None else {claim.record_id}
         excluded_ids = {claim.record_id} if claim.record_id else set()
+        for text in set().union(*(texts_of_group.get(g, ()) for g in excluded)):
+            excluded_ids |= same_text[text]
 
         self_referential = T.self_reference(claim.text)
         if retriever is not None and candidates_per_claim > 0 and not self_referential:

@@ -7,18 +7,19 @@ import json
 import numpy as np
 import pytest
 
-from conftest import PROJECT_ROOT
-from generator import jsontext, questions, snapshots, synthesis
+from conftest import PROJECT_ROOT, shared_path
+from generator import jsontext, pipeline, questions, synthesis
+from generator.providers.library import Library
 
 
 @pytest.fixture(scope="module")
 def raw_claim_set() -> dict:
-    """The claim set of a committed example question, as synthesise builds it before its
-    last step (numpy floats, tuples and all): synthesise's own copy step undone."""
-    folder = PROJECT_ROOT / "content"
-    question = next(q for q in questions.load_questions(folder / "questions", PROJECT_ROOT)
+    """The claim set of an example question, retrieved from the shared seed library, as
+    synthesise builds it before its last step (numpy floats, tuples and all)."""
+    question = next(q for q in questions.load_questions(PROJECT_ROOT / "content" / "questions", PROJECT_ROOT)
                     if q.slug == "alignment-tax")
-    snap = snapshots.read(snapshots.snapshot_path(folder / "snapshots", question.slug))
+    library = Library.load([shared_path("corpus", "seed-topic.csl.json")])
+    snap = pipeline.retrieve_one(question, [library], now="2026-09-21T14:13:20+00:00")
     captured = {}
     real_plain = jsontext.plain
 
@@ -39,7 +40,7 @@ def test_plain_is_what_the_standard_library_gives_back(raw_claim_set):
     got = jsontext.plain(raw_claim_set)
     assert got == expected
     assert list(got) == list(expected)  # key order kept, as json keeps it
-    assert len(got["claims"]) > 100
+    assert len(got["claims"]) >= 10 and len(got["records"]) >= 5
 
 
 def test_compact_and_pretty_read_back_equal(raw_claim_set):

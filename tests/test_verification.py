@@ -3,6 +3,7 @@ driven by the VER cases of shared/cases/acceptance.yaml and SciFact train claims
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import math
@@ -29,6 +30,7 @@ from generator.models import (
     Judgement,
     Record,
 )
+from generator.providers.library_readers import read_corpus
 from generator.records import deduplicate, group_versions, normalise_arxiv, normalise_doi
 from tests.conftest import shared_path
 
@@ -509,3 +511,28 @@ def test_an_amount_word_does_not_contradict_a_property_word():
         "Hierarchical softmax is less efficient than the full softmax.",
         ["Hierarchical softmax is a computationally more efficient alternative to the full softmax."])
     assert label == CONTRADICTS
+
+
+def test_a_record_with_the_same_abstract_text_is_no_independent_evidence():
+    # Real data: two arXiv records of the shared corpus, different papers by their titles,
+    # carry the same abstract. A seventh trial saw such a copy CORROBORATE its original.
+    wanted = {"arxiv:2508.02621", "arxiv:2508.04915"}
+    found = {r.id: r for r in read_corpus(shared_path("corpus", "arxiv-cscl-2025-2026.jsonl.gz"),
+                                          lambda message: None) if r.id in wanted}
+    assert found["arxiv:2508.02621"].title != found["arxiv:2508.04915"].title
+    assert found["arxiv:2508.02621"].abstract == found["arxiv:2508.04915"].abstract
+    records = group_versions([found["arxiv:2508.02621"], found["arxiv:2508.04915"]])
+    assert records[0].group != records[1].group  # not versions of one work
+    claims = extract_claims(records[0])
+    assert claims
+    judgements, verdicts = V.verify(claims, records)
+    assert judgements == [] and all(v.checked == () for v in verdicts)
+
+    # The same text in another case and spacing is still the same text.
+    shouted = dataclasses.replace(records[1], abstract="  " + records[1].abstract.upper().replace(" ", "  "))
+    assert V.verify(claims, [records[0], shouted]) == (judgements, verdicts)
+    # What the rule prevents: a sentence added makes it another text, and the copy then
+    # corroborates the claims it repeats.
+    other = dataclasses.replace(records[1], abstract=records[1].abstract + " We release our code.")
+    _, naive = V.verify(claims, [records[0], other])
+    assert any(v.verdict == CORROBORATED and v.supporting == (other.id,) for v in naive)
