@@ -227,6 +227,14 @@ def test_lines_orjson_refuses_are_read_as_the_standard_library_reads_them(tmp_pa
     assert library.warnings == []
 
 
+def test_a_malformed_line_message_is_whole(tmp_path):
+    # json's own message is "Invalid control character at" (its position follows): shown
+    # without the dangling "at", the position being the line:column before it.
+    path = _write_lines(tmp_path / "c.jsonl", ['{"id": "2401.00001", "title": "Tab\there"}'])
+    (warning,) = Library.load([path]).warnings[:1]
+    assert warning == f"{path}:1:35: malformed JSON (Invalid control character) — skipped"
+
+
 def test_truncated_gzip_is_a_corpus_error_naming_where_it_ends(tmp_path):
     lines = [_arxiv_line(id=f"2401.{i:05d}", title=f"Paper {i}", abstract=f"Abstract {i} " * 40) for i in range(400)]
     whole = gzip.compress(("\n".join(lines) + "\n").encode("utf-8"))
@@ -518,6 +526,13 @@ def test_empty_library(tmp_path):
     library = Library.load([path])
     assert len(library) == 0 and library.search(("anything",), None, 5) == []
     assert library.warnings == [f"{path}: no records loaded from this file"]
+    # Said on the console, but not a skipped entry: a page would otherwise report "1 entry
+    # of the --library files was skipped" (a seventh trial).
+    assert library.faults == []
+    malformed = tmp_path / "malformed.jsonl"
+    malformed.write_text("{not json\n", encoding="utf-8")
+    both = Library.load([malformed])
+    assert len(both.warnings) == 2 and both.faults == [both.warnings[0]] and "malformed JSON" in both.faults[0]
 
 
 # ---------------------------------------------------------------- robustness

@@ -43,6 +43,9 @@ logger = logging.getLogger("generator.providers.library")
 RRF_K = 60
 
 
+NO_RECORDS = "no records loaded from this file"
+"""Words of the warning for a file that gave no record (see :attr:`Library.faults`)."""
+
 DUPLICATE_ID = "duplicate record id"
 """Words of the warning for a repeated record id: the record loaded first is kept, so
 nothing is lost (unlike a skipped entry; see :attr:`Library.faults`)."""
@@ -186,7 +189,7 @@ class Library:
                          f"({len(ids)} distinct: {shown}) — kept the first record of each id")
                 if count == 0 and not repeated:
                     # A file whose every record repeats an earlier one is not a broken file.
-                    warn(f"{path}: no records loaded from this file")
+                    warn(f"{path}: {NO_RECORDS}")
 
         library = cls(read(), processes=processes)
         # The readers' warnings came while the records were indexed: they go first, as
@@ -201,8 +204,9 @@ class Library:
     def faults(self) -> list[str]:
         """The :attr:`warnings` about entries that were skipped (malformed, no title, …):
         records the files hold but a search cannot find. A repeated id is not one (the
-        first record loaded is kept)."""
-        return [w for w in self.warnings if DUPLICATE_ID not in w]
+        first record loaded is kept), nor a file with no records (an empty file holds
+        nothing to miss; a file whose entries were all skipped has a warning for each)."""
+        return [w for w in self.warnings if DUPLICATE_ID not in w and not w.endswith(NO_RECORDS)]
 
     def _warn(self, message: str) -> None:
         logger.warning(message)

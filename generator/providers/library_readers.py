@@ -377,7 +377,9 @@ def _arxiv_line(raw: bytes, path: Path, lineno: int, warn: Warn, retrieved_at: s
     try:
         data = _parse_line(text)
     except (ValueError, RecursionError) as exc:
-        detail = getattr(exc, "msg", None) or type(exc).__name__
+        # json's messages end in " at" before the position it appends ("Invalid control
+        # character at"); the position is given as line:column here.
+        detail = (getattr(exc, "msg", None) or type(exc).__name__).removesuffix(" at")
         col = getattr(exc, "colno", None)
         loc = f"{where}:{col}" if col else where
         warn(f"{loc}: malformed JSON ({detail}) — skipped")
