@@ -351,7 +351,7 @@ def _refresh_one(question: Question, sources: _Sources, options: Options) -> Sna
     library = sources.library()
     if old is not None and library is not None and library.faults:
         raise RetrievalError(
-            f"the library files have {len(library.faults)} problem{'' if len(library.faults) == 1 else 's'} "
+            f"the library files have {len(library.faults)} skipped entr{'y' if len(library.faults) == 1 else 'ies'} "
             f"(first: {library.faults[0]}); the previous snapshot {path.name} is kept — fix the corpus "
             f"file, or delete the snapshot to accept a partial corpus")
     snap = _noting_skipped(retrieve_one(question, providers, now=_now(options)), library, options)
