@@ -1049,15 +1049,16 @@ def verify(
     :func:`generator.records.group_versions`). A claim about its source's own unnamed
     contribution (:func:`generator.text.self_reference`: "our approach reduces …") is
     not sent to other records — they cannot name what it is about — and a sentence of
-    that kind in another record is not evidence either (see :func:`decide`). For an extracted claim the candidates are
-    records whose ``group`` differs from its source record's group — never the record it
-    came from nor another version of it, nor a record whose abstract is the same text as
-    one of theirs. For a curated claim the cited record (best
-    version with text in its group) is judged first with ``kind="citation"``, and the
-    candidates are the records outside the cited groups and without their abstracts' text. Candidates are pre-filtered by
-    BM25 (bm25s, over the stems of every record's abstract, built once) and the top
-    ``candidates_per_claim`` (default :data:`CANDIDATES_PER_CLAIM`) with a positive score
-    are judged, IDF from the same records.
+    that kind in another record is not evidence either (see :func:`decide`). For an
+    extracted claim the candidates are records whose ``group`` differs from its source
+    record's group — never the record it came from nor another version of it, nor a record
+    whose abstract is the same text as one of theirs. For a curated claim the cited record
+    (best version with text in its group) is judged first with ``kind="citation"``, and
+    the candidates are the records outside the cited groups and without their abstracts'
+    text. Candidates are pre-filtered by BM25 (bm25s, over the stems of every record's
+    abstract, built once) and the top ``candidates_per_claim`` (default
+    :data:`CANDIDATES_PER_CLAIM`) with a positive score are judged, IDF from the same
+    records.
 
     ``observe(claim, record)``, when given, is called for every (claim, record) pair
     checked, whether it ends at the document gate or in a judgement (benchmarks count
