@@ -206,24 +206,6 @@ def page_cite(record: dict, suffix: str) -> str:
     return short_cite(record) + ("-" if suffix and not record.get("year") else "") + suffix
 
 
-@jinja2.pass_context
-def _page_cite(context, record: dict) -> str:
-    # A page cites its records about 900 times and links them about 300 times: citations
-    # and links are made once per record, in page_context.
-    known = context.get("cite_text") or {}
-    if record.get("id") in known:
-        return known[record["id"]]
-    return page_cite(record, (context.get("cite_suffix") or {}).get(record.get("id"), ""))
-
-
-@jinja2.pass_context
-def _page_links(context, record: dict) -> list[tuple[str, str]]:
-    known = context.get("links_of") or {}
-    if record.get("id") in known:
-        return known[record["id"]]
-    return record_links(record)
-
-
 def script_json(value) -> markupsafe.Markup:
     """JSON safe inside ``<script>`` and YAML front matter (see :func:`structured_data.script_json`)."""
     return markupsafe.Markup(structured_data.script_json(value))
@@ -239,8 +221,8 @@ def environment(templates: Path = TEMPLATES) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(clean=clean, md=md_inline, conf=fmt_conf, links=_page_links, authors=authors_short,
-                       cite=_page_cite, tojson_script=script_json, html_title=html_title,
+    env.filters.update(clean=clean, md=md_inline, conf=fmt_conf, links=record_links, authors=authors_short,
+                       cite=short_cite, tojson_script=script_json, html_title=html_title,
                        vclass=svg.verdict_class, lclass=lambda label: "ls-l-" + label.lower().replace(" ", "-"))
     return env
 
@@ -437,6 +419,8 @@ def page_context(data: dict, *, site_name: str) -> dict:
     return dict(
         s=data, q=data["question"], records=records, src=src, cl=cl_anchor, claims=claims,
         cite_suffix=suffixes,
+        # A page cites its records about 900 times and links them about 300 times: each
+        # record's citation and links are made once.
         cite_text={r["id"]: page_cite(r, suffixes[r["id"]]) for r in data["records"]},
         links_of={r["id"]: record_links(r) for r in data["records"]},
         unjudged_of={c["id"]: unjudged(c) for c in data["claims"]},

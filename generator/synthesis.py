@@ -75,9 +75,8 @@ def facet_coverage(question: Question, result: ScreeningResult, claims: list[Cla
 def synthesise(question: Question, snapshot: Snapshot, *, digest: str | None = None) -> dict:
     """Build the claim set of ``question`` from ``snapshot``. ``digest``:
     :func:`snapshot_digest` of ``snapshot`` when the caller has it already (a build that
-    has just written the snapshot: :func:`generator.snapshots.text_digest` of that
-    text), else computed here
-    (0.15 s of CPU at 50 questions).
+    has just written the snapshot: :func:`generator.snapshots.text_digest` of that text),
+    else computed here (0.15 s of CPU at 50 questions).
 
     Returns a dict with keys ``schema``, ``question``, ``snapshot``, ``prisma``,
     ``records`` (every screened record with its screening decision; abstracts omitted),
