@@ -255,6 +255,11 @@ def _escape_bare(text: str) -> str:
     return text.replace("^", r"\textasciicircum{}")
 
 
+_LATEX_SPECIAL = frozenset("{}$\\&%#_^")
+"""The characters :func:`latex_value` may change or act on (braces, math, commands, the
+escaped five)."""
+
+
 def latex_value(text: str | None) -> str:
     """``text`` as the content of a braced BibTeX value.
 
@@ -263,6 +268,8 @@ def latex_value(text: str | None) -> str:
     brace becomes ``\\textbraceleft{}``/``\\textbraceright{}`` so the entry still parses.
     """
     text = _clean(text)
+    if _LATEX_SPECIAL.isdisjoint(text):
+        return text  # most names and titles: nothing below would change them
     if not _balanced(text):
         text = re.sub(r"[{}]", lambda m: r"\textbraceleft{}" if m.group(0) == "{" else r"\textbraceright{}", text)
     out, pos = [], 0

@@ -211,9 +211,30 @@ def script_json(value) -> markupsafe.Markup:
     return markupsafe.Markup(structured_data.script_json(value))
 
 
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class _Environment(jinja2.Environment):
+    """A Jinja2 environment that looks ``x.key`` up in a ``dict`` at once.
+
+    Jinja's ``getattr`` first tries the attribute and, when that raises
+    ``AttributeError``, the item: for the claim-set dicts the pages are made of, an
+    exception for every ``claim.text`` (400,000 lookups at 50 questions, 0.3 s of the
+    build's CPU; our measurement). A plain ``dict`` has no attribute but its class's, so
+    for any other name the answer is the same: the item, else undefined."""
+
+    def getattr(self, obj, attribute):
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
+
+
 def environment(templates: Path = TEMPLATES) -> jinja2.Environment:
     """The Jinja2 environment: autoescape on, strict undefined, our filters."""
-    env = jinja2.Environment(
+    env = _Environment(
         loader=jinja2.FileSystemLoader(str(templates)),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
@@ -416,12 +437,17 @@ def page_context(data: dict, *, site_name: str) -> dict:
                            if j["label"] in (SUPPORTS, CONTRADICTS))
     extracted = [c for c in data["claims"] if c["origin"] == "extracted"]
     suffixes = cite_suffixes(data["records"])
+    cite_text = {r["id"]: page_cite(r, suffixes[r["id"]]) for r in data["records"]}
     return dict(
         s=data, q=data["question"], records=records, src=src, cl=cl_anchor, claims=claims,
         cite_suffix=suffixes,
         # A page cites its records about 900 times and links them about 300 times: each
         # record's citation and links are made once.
-        cite_text={r["id"]: page_cite(r, suffixes[r["id"]]) for r in data["records"]},
+        cite_text=cite_text,
+        # The citation as a link to the source's entry, escaped once: a claim lists the
+        # sources it was checked against by these (36,000 of them at 50 questions).
+        cite_link={rid: markupsafe.Markup('<a href="#{}">{}</a>').format(src[rid], text)
+                   for rid, text in cite_text.items()},
         links_of={r["id"]: record_links(r) for r in data["records"]},
         unjudged_of={c["id"]: unjudged(c) for c in data["claims"]},
         mix=mix, status=answer_status(data), prisma=data["prisma"], assessment=data["assessment"],
