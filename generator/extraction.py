@@ -294,12 +294,15 @@ def _unresolved_ones(sentence: str) -> bool:
 
 def _finding_score(sentence: str, index: int, total: int) -> float:
     """Cue score after the background/method rules (0 = not a claim)."""
+    # Each rule alone can make the score 0; the cue test goes first as two sentences in
+    # three fail it, sparing them the background and anaphora patterns (extraction of 50
+    # questions 1.10 -> 0.87 s, our measurement), and its counts are needed below anyway.
+    if not _has_core_cue(sentence):
+        return 0.0  # a comparative or a count alone describes, it does not report
     if _never(sentence) or is_background(sentence):
         return 0.0
     if _ANAPHORIC.search(sentence) or _unresolved_ones(sentence):
         return 0.0  # "Moreover, it outperforms …": out of its abstract, nothing says what "it" is
-    if not _has_core_cue(sentence):
-        return 0.0  # a comparative or a count alone describes, it does not report
     score = cue_score(sentence)
     if total >= 3 and index < total / 3:
         # Motivation lives here: only "we find …" or "results show …" count as findings.

@@ -151,3 +151,21 @@ def test_an_error_while_reading_stops_the_helper(head_file, tmp_path):
     for child in multiprocessing.active_children():  # the tokenising helper is gone
         child.join(timeout=5)
     assert not [c for c in multiprocessing.active_children() if c.is_alive()]
+
+
+def test_the_word_pattern_splits_as_bm25s_default_pattern(texts):
+    """WORD_PATTERN is bm25s' default pattern without its word boundaries: the same words
+    in every real text and in texts made of the boundary cases (underscores, digits,
+    one-letter words, accents, other scripts, punctuation inside words)."""
+    import inspect
+    import re
+
+    from bm25s.tokenization import Tokenizer
+
+    default = inspect.signature(Tokenizer.__init__).parameters["splitter"].default
+    assert default == r"(?u)\b\w\w+\b"
+    odd = ["a_b _x_ x_ __ a1 1a 1 22 é éé ß Straße naïve 東京大学 москва a-b a.b.c",
+           "x\u0301y İstanbul ǅemal ﬁne x²y ½ ٣٤ 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 a\u200bb", "__init__ x__y _ __ a", "ab"]
+    split = library_tokens.new_tokenizer().splitter
+    for text in [t.lower() for t in texts + odd] + odd:
+        assert split(text) == re.findall(default, text), text

@@ -34,7 +34,7 @@ import numpy as np
 from generator import parallel
 from generator.providers.library_index import TermCounts, count_pairs
 
-__all__ = ["CHUNK", "AHEAD", "Chunk", "new_tokenizer", "tokenise"]
+__all__ = ["CHUNK", "AHEAD", "Chunk", "WORD_PATTERN", "new_tokenizer", "tokenise"]
 
 log = logging.getLogger(__name__)
 
@@ -69,13 +69,22 @@ class Chunk(NamedTuple):
     tf: np.ndarray
 
 
+WORD_PATTERN = r"(?u)\w\w+"
+"""The words the library tokenizer splits a text into: the same as bm25s' default pattern
+``(?u)\\b\\w\\w+\\b`` — a greedy run of two or more word characters starts only where a
+run starts and ends where it ends, so both boundaries hold anyway (tested on the shared
+corpus) — found 18% faster without testing them (1.29 -> 1.06 s over the shared corpus's
+titles and abstracts, our measurement)."""
+
+
 def new_tokenizer():
     """The bm25s ``Tokenizer`` of the library index: English stop words, PyStemmer's
-    English stemmer, bm25s' default word pattern ``(?u)\\b\\w\\w+\\b``, lower case."""
+    English stemmer, :data:`WORD_PATTERN` (bm25s' default word pattern, written to be
+    matched faster), lower case."""
     import Stemmer
     from bm25s.tokenization import Tokenizer
 
-    return Tokenizer(stopwords="en", stemmer=Stemmer.Stemmer("english"))
+    return Tokenizer(stopwords="en", stemmer=Stemmer.Stemmer("english"), splitter=WORD_PATTERN)
 
 
 class _Local:
