@@ -718,3 +718,39 @@ def test_sources_with_the_same_author_and_year_are_told_apart():
     assert "(2025a)" in entries["src-arxiv-2501-00001"] and "(2025b)" in entries["src-arxiv-2501-00002"]
     assert "(2025)" in entries["src-arxiv-2501-00003"]
     assert render.cite_suffixes([]) == {} and [render.letters(i) for i in (0, 25, 26, 27)] == ["a", "z", "aa", "ab"]
+
+
+def test_the_page_environment_looks_up_dict_keys_as_jinja_does():
+    """render.environment() answers ``x.name`` on a dict from its keys without trying the
+    attribute first; what a template renders is what a plain Jinja environment renders,
+    and a missing key is still an error."""
+    import jinja2
+
+    plain = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    ours = render.environment()
+    data = {"text": "<b>claim</b>", "items": "a key named like a method", "n": 3,
+            "nested": {"id": "r1"}, "values": [1, 2]}
+    for source in ["{{ d.text }} {{ d.n + 1 }} {{ d.nested.id }}",
+                   "{% for k, v in d.items() %}{{ k }}={{ v }};{% endfor %}",
+                   "{{ d.items is callable }} {{ d.values is callable }} {{ d['items'] }}",
+                   "{{ r.title }} {{ r.year }}"]:
+        record = Record(id="x", title="T & <i>", year=2020)
+        assert ours.from_string(source).render(d=data, r=record) == \
+            plain.from_string(source).render(d=data, r=record), source
+    with pytest.raises(jinja2.UndefinedError):
+        ours.from_string("{{ d.missing }}").render(d=data)
+    with pytest.raises(jinja2.UndefinedError):
+        ours.from_string("{{ d.nested.missing }}").render(d=data)
+
+
+@pytest.mark.parametrize("special", list("{}$\\&%#_^"))
+def test_bibtex_values_act_on_each_special_character(special):
+    """Text without any of the special characters comes back as it is, whitespace
+    collapsed; with one of them it goes through the escaping rules."""
+    from generator import bibliography as bib
+
+    assert bib.latex_value("  Zoë  Müller-Lüdenscheidt:\n a (study) of 3.5 things ") == \
+        "Zoë Müller-Lüdenscheidt: a (study) of 3.5 things"
+    value = bib.latex_value(f"a {special} b")
+    assert value != f"a {special} b" or special == "\\"  # a lone backslash is kept as written
+    assert bibtexparser.parse_string(f"@misc{{k, title = {{{value}}}}}").entries
