@@ -485,6 +485,11 @@ def bibliography_files(data: dict) -> dict[str, str]:
     }
 
 
+def claim_set_path(slug: str) -> str:
+    """Where :func:`question_files` puts the claim set's JSON, under ``docs/``."""
+    return f"questions/{slug}.json"
+
+
 def question_files(data: dict, env: jinja2.Environment, *, site_name: str, kept: str | None = None) -> dict[str, str]:
     """Every file of one claim set's page: ``questions/<slug>.md`` (the page),
     ``questions/<slug>.json`` (the claim set) and :func:`bibliography_files`. A function of
@@ -493,7 +498,7 @@ def question_files(data: dict, env: jinja2.Environment, *, site_name: str, kept:
     # A kept page's download says so too: {"not_rebuilt": {"reason": …}} beside the data.
     published = data if kept is None else {**data, "not_rebuilt": {"reason": kept}}
     files = {f"questions/{data['slug']}.md": render_synthesis(data, env, site_name=site_name, kept=kept),
-             f"questions/{data['slug']}.json": jsontext.pretty(published).decode()}
+             claim_set_path(data["slug"]): jsontext.pretty(published).decode()}
     files.update(bibliography_files(data))
     return files
 

@@ -107,6 +107,23 @@ def test_pages_rendered_beside_the_claim_set_are_the_pages_rendered_here(work, s
         assert f"questions/{data['slug']}.md" in files
 
 
+def test_a_worker_sends_the_claim_set_once_inside_its_page_files(work, serial):
+    """A worker's result carries the claim set only as the JSON file of its page; this
+    process reads it back from there, the same claim set. Without page files the claim
+    set itself is sent."""
+    import pickle
+    import zlib
+
+    question, snapshot = work[0]
+    packed = parallel._compute_packed(question, snapshot, "site", None)
+    sent = pickle.loads(zlib.decompress(packed))
+    assert sent.data is None and sent.failure is None and render.claim_set_path(question.slug) in sent.files
+    got = parallel._unpacked(packed, question.slug)
+    assert got.data == serial[0] and got.files == sent.files
+    bare = parallel._compute_packed(question, snapshot, None, None)
+    assert pickle.loads(zlib.decompress(bare)).data == serial[0] == parallel._unpacked(bare, question.slug).data
+
+
 def test_items_added_while_others_are_computed_give_the_serial_claim_sets(work, serial):
     # As a build does: the first items are being computed while later ones are still
     # being retrieved (here: a pause before each add).
