@@ -104,9 +104,14 @@ def identity_keys(record: Record) -> tuple[str, ...]:
 
 def normalise_title(title: str) -> str:
     """Lower-case, accent-free, punctuation-free title used for version matching."""
-    text = unicodedata.normalize("NFKD", title or "")
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+    text = title or ""
+    if not text.isascii():  # ASCII has nothing to decompose: most titles skip this
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return " ".join(_TITLE_WORD.findall(text.lower()))
+
+
+_TITLE_WORD = re.compile(r"[a-z0-9]+")
 
 
 def _first_author_family(record: Record) -> str:

@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
 import logging
 import math
 import os
@@ -1076,7 +1077,7 @@ def verify(
 
         retriever = bm25s.BM25()
         retriever.index([T.stems(r.abstract or "") or [""] for r in with_text], show_progress=False)
-    groups = np.array([r.group for r in with_text], dtype=object)
+    groups = [r.group for r in with_text]
     by_id = {r.id: r for r in records}
     position = {r.id: i for i, r in enumerate(records)}
     # Records whose abstracts are the same text (whitespace and case aside), and each
@@ -1125,10 +1126,12 @@ def verify(
         if retriever is not None and candidates_per_claim > 0 and not self_referential:
             query = T.stems(claim.text)
             scores = retriever.get_scores(query) if query else np.zeros(len(with_text))
-            allowed = np.array([g not in excluded for g in groups], dtype=bool)
-            allowed &= np.array([r.id not in excluded_ids for r in with_text], dtype=bool)
-            idx = [i for i in np.lexsort((np.arange(len(with_text)), -scores))
-                   if allowed[i] and scores[i] > 0][:candidates_per_claim]
+            # Best score first, ties in record order; only as far down as needed.
+            order = np.lexsort((np.arange(len(with_text)), -scores))
+            idx = list(itertools.islice(
+                (i for i in order[scores[order] > 0].tolist()
+                 if groups[i] not in excluded and with_text[i].id not in excluded_ids),
+                candidates_per_claim))
             idx.sort(key=lambda i: position[with_text[i].id])
             subject = _subject(claim.text)
             keys = _key_stems(subject, idf) if idf and subject.stems else None

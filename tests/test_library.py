@@ -12,6 +12,7 @@ import logging
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -137,6 +138,25 @@ def test_search_returns_only_matching_records(arxiv_library):
 
 
 # ---------------------------------------------------------------- arXiv JSON Lines edge cases
+
+
+@pytest.mark.parametrize("query", ["alignment tax", "reinforcement learning from human feedback reward model",
+                                   "retrieval augmented generation hallucination", "language", "qwen3"])
+def test_search_ranks_candidates_as_a_stable_descending_sort(arxiv_library, query):
+    """best_first orders real BM25 scores as numpy's stable sort does: highest first,
+    equal scores (many, for a common word) in load order."""
+    from generator.providers.library import best_first
+
+    scores = arxiv_library._scores(query)
+    candidates = np.flatnonzero(scores > 0)
+    assert len(candidates) > 100 and scores.dtype == np.float32
+    expected = candidates[np.argsort(-scores[candidates], kind="stable")]
+    assert best_first(scores, candidates).tolist() == expected.tolist()
+    some = candidates[::7]
+    assert best_first(scores, some).tolist() == some[np.argsort(-scores[some], kind="stable")].tolist()
+    tied = np.array([0.5, 2.0, 0.5, 2.0, 1e-30, 3.4e38, 0.5], dtype=np.float32)
+    assert best_first(tied, np.arange(7)).tolist() == [5, 1, 3, 0, 2, 6, 4]
+    assert best_first(tied.astype(np.float64), np.arange(7)).tolist() == [5, 1, 3, 0, 2, 6, 4]
 
 
 def test_arxiv_fields_parsed(tmp_path):

@@ -232,3 +232,15 @@ def test_build_record_skips_entries_without_title_or_identifier(caplog):
     assert len([r for r in caplog.records if r.levelname == "WARNING"]) == 2
     rec = n.build_record(provider="x", title="T", ids=Identifiers(), fallback_id="s2:p", abstract="")
     assert rec.id == "s2:p" and rec.abstract is None and not rec.text_available
+
+
+@pytest.mark.parametrize("title, expected", [
+    ("GPT-4o vs. GPT-4: A  Study", "gpt 4o vs gpt 4 a study"),
+    ("Éclair: Façade-Tuning für Übersetzung", "eclair facade tuning fur ubersetzung"),
+    ("ﬁne-tuning at 2× speed", "fine tuning at 2 speed"),   # compatibility forms decomposed
+    ("", ""),
+])
+def test_version_matching_titles_are_lower_case_ascii_words(title, expected):
+    from generator.records import normalise_title
+
+    assert normalise_title(title) == expected

@@ -33,7 +33,7 @@ from generator.providers import library_index
 from generator.providers.library_readers import ALLOWED_FORMATS, read_corpus
 from generator.records import identity_keys, parse_identifier
 
-__all__ = ["Library", "RRF_K", "ALLOWED_FORMATS"]
+__all__ = ["Library", "RRF_K", "ALLOWED_FORMATS", "best_first"]
 
 logger = logging.getLogger("generator.providers.library")
 
@@ -49,6 +49,22 @@ NO_RECORDS = "no records loaded from this file"
 DUPLICATE_ID = "duplicate record id"
 """Words of the warning for a repeated record id: the record loaded first is kept, so
 nothing is lost (unlike a skipped entry; see :attr:`Library.faults`)."""
+
+
+def best_first(scores: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    """``candidates`` (positions, ascending) ordered by ``scores`` (float32, positive at
+    every candidate) from the highest down, equal scores in position order: what
+    ``candidates[np.argsort(-scores[candidates], kind="stable")]`` gives, in half the time
+    (20,000 candidates: 0.7 instead of 1.5 ms; a build of 50 questions sorts 150 such
+    lists, our measurement). A positive float32's bits, read as an unsigned integer, order
+    as its value does: inverted, they become the high half of a 64-bit key whose low half
+    is the candidate's rank in ``candidates``, so the keys are distinct and a plain sort
+    of them is the stable descending order."""
+    if scores.dtype != np.float32 or len(candidates) >= 2**32:
+        return candidates[np.argsort(-scores[candidates], kind="stable")]
+    high = (~scores[candidates].view(np.uint32)).astype(np.uint64) << np.uint64(32)
+    keys = np.sort(high | np.arange(len(candidates), dtype=np.uint64))
+    return candidates[(keys & np.uint64(0xFFFFFFFF)).astype(np.intp)]
 
 
 class Library:
@@ -254,8 +270,7 @@ class Library:
             scores = self._scores(query)
             if scores is None:
                 continue
-            candidates = np.flatnonzero((scores > 0) & eligible)
-            ranked = candidates[np.argsort(-scores[candidates], kind="stable")]
+            ranked = best_first(scores, np.flatnonzero((scores > 0) & eligible))
             fused[ranked] += 1.0 / (RRF_K + np.arange(1, len(ranked) + 1))
         hits = np.flatnonzero(fused > 0)
         best = hits[np.argsort(-fused[hits], kind="stable")][:max_records]
