@@ -54,6 +54,9 @@ def normalise_arxiv(raw: str | None) -> tuple[str, str | None] | None:
     if not raw or not isinstance(raw, str):
         return None
     text = raw.strip()
+    m = _ARXIV_NEW.match(text)
+    if m:  # the common bare form: none of the rewrites below applies to it
+        return m.group(1), m.group(2)
     m = _ARXIV_DATACITE.match(text) or _ARXIV_DATACITE.match(normalise_doi(text) or "")
     if m:
         text = m.group(1)

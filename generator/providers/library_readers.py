@@ -72,6 +72,7 @@ _AUTHOR_SEPARATOR = re.compile(r"\s*[,;]\s*(?:and\s+)?|\s+and\s+")
 _INNERMOST_GROUP = re.compile(r"\([^()]*\)")
 _NAME_SUFFIX = re.compile(r"^(?:jr|sr|ii|iii|iv)\.?$", re.I)
 _NOT_A_NAME = re.compile(r"^(?:et\.?\s*al\.?|others|and)$", re.I)
+_NOT_A_NAME_LONGEST = 7  # "et. al.": author text has its whitespace collapsed first
 _YEAR_IN_TEXT = re.compile(r"\b(1[5-9]\d\d|20\d\d|21\d\d)\b")
 _MONTHS = {
     name: i
@@ -131,9 +132,11 @@ def split_authors(value: Any) -> tuple[str, ...]:
     names: list[str] = []
     for part in _AUTHOR_SEPARATOR.split(text):
         part = part.strip()
-        if not part or _NOT_A_NAME.match(part):
+        # Both patterns match short words only ("et al.", "others"; "Jr.", "III"): the
+        # length test spares them for nearly every name of 25k author lists.
+        if not part or (len(part) <= _NOT_A_NAME_LONGEST and _NOT_A_NAME.match(part)):
             continue
-        if names and _NAME_SUFFIX.match(part):
+        if names and len(part) <= 4 and _NAME_SUFFIX.match(part):
             names[-1] = f"{names[-1]} {part}"
             continue
         names.append(part)
