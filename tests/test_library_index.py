@@ -68,6 +68,15 @@ def test_the_score_matrix_is_bit_for_bit_bm25s_own(tokenised, settings):
     _assert_identical(_ours(vocab, ids, **settings), expected)
 
 
+@pytest.mark.parametrize("step", [1000, 65_536, 10**9])
+def test_the_score_matrix_is_the_same_filled_by_two_threads_in_steps(tokenised, step, monkeypatch):
+    """Steps of the matrix filled by two threads at once (the shared corpus has five; this
+    corpus with small steps, hundreds) give bm25s' matrix bit for bit, the last step short."""
+    vocab, ids = tokenised
+    monkeypatch.setattr(library_index, "STEP", step)
+    _assert_identical(_ours(vocab, ids, method="robertson"), _bm25s_own(vocab, ids, method="robertson"))
+
+
 @pytest.mark.parametrize("processes", [1, 2])
 def test_counts_from_the_chunked_tokeniser_give_the_same_matrix(texts, tokenised, processes, monkeypatch):
     monkeypatch.setattr(library_tokens, "CHUNK", 700)  # chunks that split the odd texts' groups

@@ -27,6 +27,7 @@ bm25s' own builder (our measurements; issue 7's limit is 2 GB).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
 import numpy as np
@@ -37,6 +38,11 @@ BLOCK = 16384
 """Documents :func:`term_counts` counts at once, at least (more while their sort keys fit
 in 4 bytes): the keys of a block of abstracts (about 150 tokens each) take 10–20 MB,
 small beside the matrix of a 250k-record library."""
+
+
+STEP = 1 << 19
+"""Entries of the score matrix computed at once by one thread (float64 temporaries of
+4 MB each; two threads at a time)."""
 
 
 def column_order(rows: np.ndarray, cols: np.ndarray, n_cols: int) -> tuple[np.ndarray, np.ndarray]:
@@ -143,9 +149,9 @@ def score_matrix(bm25, unique_token_ids: list[int], corpus_token_ids: TermCounts
     order, indptr = column_order(rows, cols, n_vocab)
     data = np.empty(len(rows), dtype=bm25.dtype)
     indices = np.empty(len(rows), dtype=rows.dtype)
-    step = 1 << 20
-    for start in range(0, len(order), step):
-        at = order[start:start + step]
+
+    def fill(start: int) -> None:
+        at = order[start:start + STEP]
         doc = rows[at]
         # bm25s computes a document's term-frequency component in float64 (its length and
         # the mean are float64 scalars) from float32 counts, multiplies by the float32 IDF in
@@ -154,4 +160,15 @@ def score_matrix(bm25, unique_token_ids: list[int], corpus_token_ids: TermCounts
                      l_avg=avg_doc_len, k1=bm25.k1, b=bm25.b, delta=bm25.delta)
         data[start:start + len(at)] = idf[cols[at]] * tfc
         indices[start:start + len(at)] = doc
+
+    starts = range(0, len(order), STEP)
+    if len(starts) > 1:
+        # numpy lets go of the GIL in these array operations, so two threads fill two steps
+        # at once: the index is built while the build's other processes wait for it (shared
+        # corpus: 0.19 -> 0.10 s, median of 6; the same arrays).
+        with ThreadPoolExecutor(2) as threads:
+            list(threads.map(fill, starts))
+    else:
+        for start in starts:
+            fill(start)
     return {"data": data, "indices": indices, "indptr": indptr, "num_docs": n_docs}
