@@ -93,6 +93,7 @@ class Library:
         self.warnings: list[str] = list(warnings or [])
         kept: list[Record] = []
         seen: set[str] = set()
+        self._by_key: dict[str, int] = {}
 
         def texts() -> Iterator[str]:
             for record in records:
@@ -100,15 +101,14 @@ class Library:
                     self._warn(f"{DUPLICATE_ID} {record.id} — kept the first one loaded")
                     continue
                 seen.add(record.id)
+                # Keyed as read, while the helper process tokenises, not after.
+                for key in identity_keys(record):
+                    self._by_key.setdefault(key, len(kept))
                 kept.append(record)
                 yield f"{record.title} {record.abstract or ''}"
 
         tokenizer, counts = library_tokens.tokenise(texts(), processes)
         self.records: Sequence[Record] = tuple(kept)
-        self._by_key: dict[str, int] = {}
-        for i, record in enumerate(self.records):
-            for key in identity_keys(record):
-                self._by_key.setdefault(key, i)
         # Year 0 marks "unknown": such records pass every `since` filter.
         self._years = np.fromiter((r.year or 0 for r in self.records), dtype=np.int32, count=len(self.records))
         self._tokenizer = None
