@@ -184,19 +184,22 @@ def is_complete_sentence(sentence: str) -> bool:
 _LIST_MARKER_BEFORE = re.compile(r"(?:^|[\s:;,(])(?:\d{1,2}|[a-zA-Z]|[ivxIVX]{1,4})\.?$")
 
 
+_BRACKETS = {"()": re.compile(r"[()]"), "[]": re.compile(r"[\[\]]")}
+
+
 def _brackets_paired(s: str) -> bool:
     if "(" not in s and ")" not in s and "[" not in s and "]" not in s:
         return True
-    for open_, close in ("()", "[]"):
+    for pair, pattern in _BRACKETS.items():
         depth = 0
-        for i, ch in enumerate(s):
-            if ch == open_:
+        for m in pattern.finditer(s):  # the brackets only, not every character
+            if m.group() == pair[0]:
                 depth += 1
-            elif ch == close:
-                if depth == 0:
-                    if _LIST_MARKER_BEFORE.search(s, max(0, i - 6), i):
-                        continue
-                    return False
+            elif depth == 0:
+                if _LIST_MARKER_BEFORE.search(s, max(0, m.start() - 6), m.start()):
+                    continue
+                return False
+            else:
                 depth -= 1
         if depth:
             return False

@@ -438,18 +438,23 @@ def page_context(data: dict, *, site_name: str) -> dict:
     extracted = [c for c in data["claims"] if c["origin"] == "extracted"]
     suffixes = cite_suffixes(data["records"])
     cite_text = {r["id"]: page_cite(r, suffixes[r["id"]]) for r in data["records"]}
+    # The citation as a link to the source's entry, escaped once (36,000 such links at 50
+    # questions).
+    cite_link = {rid: markupsafe.Markup('<a href="#{}">{}</a>').format(src[rid], text)
+                 for rid, text in cite_text.items()}
+    unjudged_of = {c["id"]: unjudged(c) for c in data["claims"]}
     return dict(
         s=data, q=data["question"], records=records, src=src, cl=cl_anchor, claims=claims,
         cite_suffix=suffixes,
         # A page cites its records about 900 times and links them about 300 times: each
         # record's citation and links are made once.
         cite_text=cite_text,
-        # The citation as a link to the source's entry, escaped once: a claim lists the
-        # sources it was checked against by these (36,000 of them at 50 questions).
-        cite_link={rid: markupsafe.Markup('<a href="#{}">{}</a>').format(src[rid], text)
-                   for rid, text in cite_text.items()},
         links_of={r["id"]: record_links(r) for r in data["records"]},
-        unjudged_of={c["id"]: unjudged(c) for c in data["claims"]},
+        unjudged_of=unjudged_of,
+        # The sources a claim was checked against without a judgement shown: a list of
+        # about ten links under most claims, joined here rather than by a template loop.
+        unjudged_links={cid: markupsafe.Markup("; ").join(cite_link[rid] for rid in rids)
+                        for cid, rids in unjudged_of.items()},
         mix=mix, status=answer_status(data), prisma=data["prisma"], assessment=data["assessment"],
         gap=gap_map(data), counts=method_counts(data), evidence=evidence_counts,
         evidence_for=evidence_for, verdicts=VERDICTS, meaning=VERDICT_MEANING, listed=listed_records(data),

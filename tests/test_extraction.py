@@ -299,3 +299,34 @@ def test_a_currently_sentence_is_background():
     abstract = "We propose LowBit, a 4-bit quantizer. We test it on LLaMA. " + sentence + " LowBit cuts memory by 40% on LLaMA."
     assert cue_score(sentence) > 0
     assert sentence not in [c.text for c in extract_claims(_rec(abstract))]
+
+
+def test_bracket_pairing_follows_the_rule_on_random_text():
+    """_brackets_paired against the rule read character by character: each kind of
+    bracket nests and closes; a closing one without an opening one is allowed only as a
+    list marker ("1)", "(ii)" → "ii)", "a.)")."""
+    import random
+
+    from generator.extraction import _LIST_MARKER_BEFORE, _brackets_paired
+
+    def by_character(s: str) -> bool:
+        for open_, close in ("()", "[]"):
+            depth = 0
+            for i, ch in enumerate(s):
+                if ch == open_:
+                    depth += 1
+                elif ch == close:
+                    if depth == 0:
+                        if _LIST_MARKER_BEFORE.search(s, max(0, i - 6), i):
+                            continue
+                        return False
+                    depth -= 1
+            if depth:
+                return False
+        return True
+
+    rng = random.Random(7)
+    texts = ["".join(rng.choice("ab (1)[]i.2 ,:;x") for _ in range(rng.randint(0, 30))) for _ in range(20_000)]
+    texts += ["We find (i) x and ii) y.", "Gains [3) are (large].", "A (b [c) d].", "1) First, 2) second."]
+    assert [_brackets_paired(t) for t in texts] == [by_character(t) for t in texts]
+    assert 0 < sum(map(_brackets_paired, texts)) < len(texts)
