@@ -147,7 +147,9 @@ def synthesis_key(question: Question, question_bytes: bytes, snapshot_bytes: byt
 
 
 def _write_entry(path: Path, entry: dict) -> None:
-    write_atomic(path, jsontext.compact(entry).decode() + "\n")
+    # Not flushed to disk: an entry lost or torn by a power cut is unusable when read, and
+    # then recomputed (_read_entry).
+    write_atomic(path, jsontext.compact(entry) + b"\n", durable=False)
 
 
 def _read_entry(path: Path, key: str) -> dict | None:

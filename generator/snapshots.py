@@ -176,19 +176,27 @@ def text_digest(canonical: bytes) -> str:
     return hashlib.sha256(canonical).hexdigest()[:16]
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file and an atomic rename. The file gets
-    the mode a plain ``open(path, "w")`` would give (0666 minus the umask), not the 0600 of
-    the temporary file."""
+def write_atomic(path: Path, text: str | bytes, *, durable: bool = True) -> None:
+    """Write ``text`` (a ``str``, written as UTF-8, or ``bytes``) to ``path`` via a
+    temporary file and an atomic rename. The file gets the mode a plain ``open(path, "w")``
+    would give (0666 minus the umask), not the 0600 of the temporary file.
+
+    ``durable`` (the default) also flushes the file and then its folder to disk before
+    returning, so that a power loss cannot leave an empty or torn file under ``path``.
+    ``durable=False`` is for caches, whose entries are checked when read and recomputed
+    when unusable: the two flushes of each of 100 cache entries held a 50-question build
+    up by about 0.1 s (our measurement)."""
+    data = text.encode("utf-8") if isinstance(text, str) else text
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         if hasattr(os, "fchmod"):
             os.fchmod(fd, _FILE_MODE)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -196,7 +204,8 @@ def write_atomic(path: Path, text: str) -> None:
         except FileNotFoundError:
             pass
         raise
-    _fsync_dir(path.parent)
+    if durable:
+        _fsync_dir(path.parent)
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -392,6 +392,12 @@ def test_atomic_writes_get_the_mode_of_a_plain_write(tmp_path):
     write_atomic(atomic, "{}\n")
     assert atomic.read_text() == "{}\n"
     assert atomic.stat().st_mode & 0o777 == plain.stat().st_mode & 0o777  # not mkstemp's 0600
+    # Bytes are written as they are, text as UTF-8; not durable, it is written alike.
+    write_atomic(atomic, "Zoë ∑\n".encode("utf-8"), durable=False)
+    assert atomic.read_text(encoding="utf-8") == "Zoë ∑\n"
+    write_atomic(atomic, "Zoë ∑\n")
+    assert atomic.read_bytes() == "Zoë ∑\n".encode("utf-8")
+    assert sorted(p.name for p in atomic.parent.iterdir()) == ["atomic.json"]  # no temporary left
 
 
 def test_an_unresolved_include_names_the_providers_that_failed(tmp_path):
