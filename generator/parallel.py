@@ -100,6 +100,11 @@ process. The round trip left a worker idle 0.04–0.12 s between items while thi
 computed too (about 1 s of a 6.4 s build at 50 questions; our measurement)."""
 
 
+LAST_ONE_AT_A_TIME = 4
+"""Once this process computes too (:meth:`Synthesiser.results`), items are no longer queued
+ahead for a worker while fewer than this many are left."""
+
+
 def _compute_packed(question: Question, snapshot: Snapshot, site_name: str | None, digest: str | None) -> bytes:
     """:func:`compute_one` in a worker, its result pickled and compressed with zlib (level
     1). A result with its page files is 0.5–1.5 MB pickled, 0.1–0.36 MB compressed (2–9 ms):
@@ -241,7 +246,7 @@ class Synthesiser:
                     if self._closed and not self._left:
                         return  # this process took every item while the workers started
             while not self._stop.is_set():
-                while submitting and len(running) < workers * QUEUED_PER_WORKER:
+                while submitting and len(running) < workers * self._queued_per_worker():
                     i = self._take(largest=True)
                     if i is None:
                         break
@@ -268,6 +273,13 @@ class Synthesiser:
         finally:
             for future, i in running.items():  # only when stopping: their results are not awaited
                 self._finished.put((i, future))
+
+    def _queued_per_worker(self) -> int:
+        # Near the end, an item queued for a worker can no longer go to this process, which
+        # may then wait for it with nothing else to do: the last items go one at a time.
+        with self._cond:
+            ending = self._closed and len(self._left) < LAST_ONE_AT_A_TIME
+        return 1 if ending else QUEUED_PER_WORKER
 
     def results(self) -> Iterator[tuple[int, Computed]]:
         """Yield ``(index, Computed)`` once per item added, in completion order; once

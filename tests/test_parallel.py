@@ -277,3 +277,16 @@ def test_stopping_a_pool_whose_worker_left_half_a_result_does_not_hang():
         stopper.join(timeout=20)
     assert not hung, "stop_pool did not return within 20 s"
     assert time.monotonic() - started < 10
+
+
+def test_the_last_items_are_not_queued_ahead_for_a_worker():
+    """While this process only retrieves, a worker gets its next item queued ahead; once it
+    computes too, the last few items are handed out one at a time, so that none waits in a
+    worker's queue while this process idles."""
+    synth = parallel.Synthesiser(2, 10)
+    synth._left = [(-1, i) for i in range(parallel.LAST_ONE_AT_A_TIME)]
+    assert synth._queued_per_worker() == parallel.QUEUED_PER_WORKER == 2
+    synth._closed = True
+    assert synth._queued_per_worker() == parallel.QUEUED_PER_WORKER
+    synth._left.pop()
+    assert synth._queued_per_worker() == 1
