@@ -136,6 +136,7 @@ class _Sources:
         self._client = None
         self._network: dict[str, object] = {}
         self._unsaved = False
+        self._library_key: str | None = None
         self.library_seconds = 0.0
 
     def library(self):
@@ -146,7 +147,11 @@ class _Sources:
             paths = list(self.options.libraries)
             # Reading and indexing a corpus costs seconds; the saved copy is keyed by the
             # files' bytes, so an edited corpus is always read afresh.
-            self._library = library_cache.load(paths, self.options.library_index_dir)
+            try:
+                self._library_key = library_cache.cache_key(paths)
+            except OSError:  # unreadable: reading the files says so properly
+                self._library_key = None
+            self._library = library_cache.load(paths, self.options.library_index_dir, self._library_key)
             if self._library is None:
                 # The second process (when --jobs allows one) tokenises while this one reads.
                 self._library = Library.load(paths, processes=parallel.processes(self.options.jobs, 2))
@@ -165,7 +170,8 @@ class _Sources:
         if self._unsaved:
             from generator.providers import library_cache
             started = time.perf_counter()
-            library_cache.save(self._library, list(self.options.libraries), self.options.library_index_dir)
+            library_cache.save(self._library, list(self.options.libraries), self.options.library_index_dir,
+                               self._library_key)
             self._unsaved = False
             self.library_seconds += time.perf_counter() - started
 

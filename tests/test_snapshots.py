@@ -33,6 +33,28 @@ def test_a_written_snapshot_reads_back_unchanged(snapshot_text):
     assert snapshots.dumps(snap) == snapshot_text
 
 
+def test_snapshot_text_is_the_standard_librarys_canonical_json(snapshot_text):
+    """dumps() writes with orjson exactly what json.dumps(…, ensure_ascii=False,
+    sort_keys=True, indent=1) writes: the text of every committed snapshot and of its
+    digest. Checked on real records and on one whose strings hold every code point
+    (controls, quotes, backslashes, line and paragraph separators, astral characters),
+    empty lists and objects, and nulls."""
+    from generator.models import Identifiers, Record, Snapshot
+
+    def standard(snap) -> str:
+        return json.dumps(snap.to_dict(), ensure_ascii=False, sort_keys=True, indent=1) + "\n"
+
+    real = snapshots.parse(snapshot_text.encode(), Path(SNAPSHOT))
+    assert snapshots.dumps(real) == standard(real) == snapshot_text
+    every = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF)
+    odd = Record(id="lib:x", title='"Quoted" \\ back\tslash\n\u2028\u2029 \x00\x1f\x7f 😀', authors=(every[:300], ""),
+                 abstract=every, ids=Identifiers(doi="10.1/x"), year=None, venue="", provider="library")
+    snap = dataclasses.replace(real, records=(odd, *real.records), provider_errors={"b": "é", "a": ""},
+                               unresolved_includes=(), queries=("  spaced  ", "[", "{"))
+    assert snapshots.dumps(snap) == standard(snap)
+    assert snapshots.parse(snapshots.dumps(snap).encode(), Path(SNAPSHOT)) == snap
+
+
 @pytest.mark.parametrize("edit,message", [
     (lambda d: d["records"][0].__setitem__("abstract", 5), "records[0].abstract must be a string or null, not 5"),
     (lambda d: d["records"][1].__setitem__("year", "2024"), 'records[1].year must be an integer or null, not "2024"'),

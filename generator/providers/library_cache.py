@@ -89,13 +89,14 @@ def cache_key(paths: Sequence[Path | str]) -> str:
     return h.hexdigest()
 
 
-def load(paths: Sequence[Path | str], folder: Path):
+def load(paths: Sequence[Path | str], folder: Path, key: str | None = None):
     """The library saved in ``folder`` for ``paths``, or ``None`` when there is none for
-    exactly these files (or it cannot be read). Never raises for a bad copy."""
+    exactly these files (or it cannot be read). Never raises for a bad copy. ``key``:
+    :func:`cache_key` of ``paths`` when the caller has it (else computed here)."""
     from generator.providers.library import Library
 
     try:
-        key = cache_key(paths)
+        key = key or cache_key(paths)
     except OSError:
         return None
     where = folder / key
@@ -191,12 +192,14 @@ def _with_paths(warning: str, paths: Sequence[Path | str]) -> str:
     return warning
 
 
-def save(library, paths: Sequence[Path | str], folder: Path) -> Path | None:
+def save(library, paths: Sequence[Path | str], folder: Path, key: str | None = None) -> Path | None:
     """Save ``library`` (loaded from ``paths``) under ``folder``; returns the copy's
     folder, or ``None`` when it could not be written (a full disk, a read-only project:
-    the build goes on, it only loses the speed-up). Copies of other keys are removed."""
+    the build goes on, it only loses the speed-up). Copies of other keys are removed.
+    ``key``: :func:`cache_key` of ``paths`` as they were read (else computed now: hashing
+    the shared corpus takes about 0.07 s)."""
     try:
-        key = cache_key(paths)
+        key = key or cache_key(paths)
         folder.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=folder))
         try:
