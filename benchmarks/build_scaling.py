@@ -374,6 +374,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--write-questions", type=Path, metavar="DIR", help="only write question files to DIR")
     parser.add_argument("--count", type=int, default=50)
     args = parser.parse_args(argv)
+    if args.steps or args.synthesis:
+        from generator.parallel import collect_garbage_rarely
+
+        collect_garbage_rarely()  # the children time steps as a build's processes run them
     if args.steps:
         print(json.dumps(steps(args.steps)))
         return

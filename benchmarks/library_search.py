@@ -196,6 +196,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--child-load", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.child or args.child_load:
+        from generator.parallel import collect_garbage_rarely
+
+        collect_garbage_rarely()  # as in a build's processes
     if args.child:
         print(json.dumps(child(args.child, args.repeat)))
         return

@@ -33,6 +33,9 @@ def run() -> None:
     global _exit_code
     atexit.register(_leave)
     from generator.cli import main
+    from generator.parallel import collect_garbage_rarely
+
+    collect_garbage_rarely()
 
     try:
         _exit_code = main()

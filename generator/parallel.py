@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import gc
 import logging
 import multiprocessing
 import multiprocessing.connection
@@ -484,6 +485,21 @@ def _exit_on_sigterm(signum, frame):
     os._exit(128 + signum)
 
 
+GC_THRESHOLDS = (10_000, 50, 50)
+"""Python's cyclic garbage collector thresholds in a build's processes (default 700, 10,
+10). A build allocates millions of small objects that reference counting frees, and its
+caches and claim sets keep hundreds of thousands alive, which every full collection
+walks: synthesis and rendering of the 50 benchmark questions on one process took 5.19 +
+1.28 s with the defaults, 4.85 + 0.85 s with these (905 → 54 young collections, 8 → 1
+full ones) and 4.84 + 0.85 s with the collector off, which then found 474 objects of
+cyclic garbage to free at the end (our measurement): the collector still runs, rarely."""
+
+
+def collect_garbage_rarely() -> None:
+    """Set :data:`GC_THRESHOLDS` for this process (the CLI's and each worker's)."""
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
 def _worker_init(log_level: int) -> None:
     """Set up a worker: Ctrl-C is the parent's to handle (it stops the workers), SIGTERM
     ends the worker in an orderly way, warnings reach stderr as the CLI prints them, and a
@@ -498,6 +514,7 @@ def _worker_init(log_level: int) -> None:
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    collect_garbage_rarely()
     try:  # bm25s' progress bars (always disabled here) would create a named semaphore,
         # which a worker killed outright leaves to the resource tracker to warn about.
         import tqdm
