@@ -5,14 +5,14 @@
 indexes ``title + " " + abstract`` with bm25s (Lucene BM25, k1=1.5, b=0.75; PyStemmer
 English stemmer; bm25s' English stop-word list). The index keeps token ids only; the text
 lives once, in the records. ``Library.load(paths, processes=2)`` tokenises on a second
-process while this one reads (:mod:`generator.providers.library_tokens`; same index, 2.5
-instead of 3.4 s for the shared 25,065-record corpus, fastest of two loads each).
+process while this one reads (:mod:`generator.providers.library_tokens`; same index, 2.1
+instead of 3.1 s for the shared 25,065-record corpus, fastest of two loads each).
 
 Memory and time (issue 7, measured by ``benchmarks/library_search.py``): no document's
 token ids are kept, only each chunk's counted (document, term) pairs (10 bytes per
 distinct pair), and bm25s' score matrix is built from them by
 :func:`generator.providers.library_index.score_matrix` instead of bm25s' per-document
-loop (0.26 instead of 1.2 s for the shared corpus), the same matrix bit for bit.
+loop (0.1–0.2 instead of 1.2 s for the shared corpus), the same matrix bit for bit.
 
 Warnings (skipped lines, truncated files, repeated ids) are logged on the
 ``generator.providers.library`` logger and collected in :attr:`Library.warnings` so that

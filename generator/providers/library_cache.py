@@ -1,10 +1,10 @@
 """A saved copy of a loaded :class:`~generator.providers.library.Library`, so that a build
 that retrieves does not read and index the same corpus files again.
 
-Reading and indexing the 25,065-record shared arXiv corpus takes about 2.5 s on the
-2-core reference machine (3.4 s on one process), the largest fixed cost of a build that
+Reading and indexing the 25,065-record shared arXiv corpus takes about 2.1 s on the
+2-core reference machine (3.1 s on one process), the largest fixed cost of a build that
 retrieves (issue 7, ``benchmarks/library_search.py``); loading the saved copy takes about
-0.4 s, saving it about 0.4 s (records and vocabulary written with orjson: 1.0 s with the
+0.4 s, saving it about 0.2 s (records and vocabulary written with orjson: 1.0 s with the
 standard library's json). The copy lives in ``<root>/.litsynth/library/<key>/``:
 
 * ``records.jsonl`` — one record per line (its fields, as orjson writes a dataclass:
