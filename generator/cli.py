@@ -207,6 +207,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     report = pipeline.refresh(options, args.slugs) if args.command == "refresh" else pipeline.build(options)
     # Warnings first: after the closing "Site written" line they are easy to miss.
     _print_warnings(report.warnings, args.verbose)
+    for note in report.notes:
+        print(f"note: {note}", file=sys.stderr)
     if args.command == "refresh":
         for slug in report.retrieved:
             print(f"refreshed {slug}")

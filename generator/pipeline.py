@@ -103,7 +103,8 @@ class Report:
     ``built``: slugs with a page; ``failed``: slug → one-line reason; ``kept``: failed slugs
     whose page of an earlier build is kept (from the claim-set cache); ``retrieved``: slugs
     whose snapshot was (re)written; ``recomputed`` / ``cached``: built slugs whose claim set
-    was computed / taken from the cache; ``warnings``: lines for the user; ``site``: the site
+    was computed / taken from the cache; ``warnings``: lines for the user; ``notes``: lines
+    for the user about what the run did not need to do; ``site``: the site
     folder; ``mkdocs_ran``: False when the site was already up to date; ``timings``: seconds
     per phase (``load``, ``retrieval`` — of which ``library`` is reading and indexing the
     ``--library`` files, present when they were loaded —, ``synthesis``, ``render``, ``site`` —
@@ -118,6 +119,7 @@ class Report:
     recomputed: list[str] = field(default_factory=list)
     cached: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     site: Path | None = None
     mkdocs_ran: bool | None = None
     timings: dict[str, float] = field(default_factory=dict)
@@ -160,6 +162,11 @@ class _Sources:
             for message in self._library.warnings:
                 self.warn(message)
         return self._library
+
+    @property
+    def library_read(self) -> bool:
+        """Whether the ``--library`` files were read (or their saved copy loaded) in this run."""
+        return self._library is not None
 
     def save_library(self) -> None:
         """Save a library read afresh for later builds (:mod:`generator.providers.library_cache`;
@@ -533,6 +540,12 @@ def _syntheses(questions: list[Question], options: Options, report: Report, stor
                         # The snapshot's text was just written: its digest is that of the text.
                         synth.add(i, entry.question, entry.snapshot, snapshots.text_digest(entry.snapshot_bytes))
             sources.save_library()
+            if options.libraries and not sources.library_read:
+                # A corpus passed but never read is easy to take for one that was searched
+                # (an eighth trial's damaged file "worked" this way).
+                report.notes.append(
+                    "the --library files were not read: every question has a snapshot already "
+                    "(litsynth refresh searches them again)")
         finally:
             sources.close()
         if sources.library_seconds:
@@ -685,6 +698,12 @@ def refresh(options: Options, slugs: list[str] | None = None) -> Report:
                 text = _question_file(by_slug[slug], options).read_text(encoding="utf-8", errors="replace")
                 report.warnings.extend(identifier_problems(by_slug[slug], snap, text, options))
             sources.save_library()
+            if options.libraries and not sources.library_read:
+                # A corpus passed but never read is easy to take for one that was searched
+                # (an eighth trial's damaged file "worked" this way).
+                report.notes.append(
+                    "the --library files were not read: every question has a snapshot already "
+                    "(litsynth refresh searches them again)")
         finally:
             sources.close()
     report.timings["retrieval"] = report.timings["total"] = time.perf_counter() - started

@@ -306,7 +306,12 @@ def answer_status(data: dict) -> dict:
             f"quer{'y' if len(snap['queries']) == 1 else 'ies'}, {since}), and screening applied the new "
             f"ones to the records that search found. 'litsynth refresh {data['slug']}' searches again.")
     for name, msg in sorted(data["snapshot"]["provider_errors"].items()):
-        warnings.append(f"Results from {name} are missing: {msg}")
+        # A provider that still returned records (a library file with skipped entries)
+        # did not fail: some of its results are missing.
+        if data["snapshot"]["provider_counts"].get(name):
+            warnings.append(f"Some results from {name} are missing: {msg}")
+        else:
+            warnings.append(f"Results from {name} are missing: {msg}")
     for key in data["snapshot"].get("unresolved_includes", []):
         warnings.append(f"The listed source {key} could not be found by any provider.")
     rows = []

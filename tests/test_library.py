@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from generator.errors import CorpusError
+from generator.errors import CorpusError, RetrievalError
 from generator.providers.library import Library
 from generator.providers.library_readers import (
     MAX_ABSTRACT_CHARS,
@@ -544,7 +544,11 @@ def test_empty_library(tmp_path):
     path = tmp_path / "empty.jsonl"
     path.write_text("", encoding="utf-8")
     library = Library.load([path])
-    assert len(library) == 0 and library.search(("anything",), None, 5) == []
+    assert len(library) == 0
+    # A failed search, not one that found nothing: a build would otherwise write (and then
+    # keep) an empty snapshot (an eighth trial).
+    with pytest.raises(RetrievalError, match="the --library files hold no records"):
+        library.search(("anything",), None, 5)
     assert library.warnings == [f"{path}: no records loaded from this file"]
     # Said on the console, but not a skipped entry: a page would otherwise report "1 entry
     # of the --library files was skipped" (a seventh trial).

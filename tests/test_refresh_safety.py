@@ -69,6 +69,31 @@ def test_an_empty_retrieval_does_not_replace_a_snapshot(tmp_path):
     assert snap.read_bytes() == before
 
 
+def test_a_first_build_from_an_empty_library_writes_no_snapshot(tmp_path, capsys):
+    """An empty --library file is a failed search: no (empty) snapshot is written for later
+    builds to keep, and the failure says why (an eighth trial)."""
+    shutil.copy(PROJECT_ROOT / "mkdocs.yml", tmp_path / "mkdocs.yml")
+    (tmp_path / "content" / "questions").mkdir(parents=True)
+    (tmp_path / "content" / "questions" / "tax.yaml").write_text(QUESTION)
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    assert cli.main(["--root", str(tmp_path), "build", "--offline", "--library", str(empty)]) == 1
+    assert not (tmp_path / "content" / "snapshots" / "tax.json").exists()
+    err = capsys.readouterr().err
+    assert "failed tax: every provider failed (the --library files hold no records" in err
+
+
+def test_a_build_that_needs_no_search_says_the_library_was_not_read(tmp_path, capsys):
+    snap, before = _project(tmp_path)
+    damaged = tmp_path / "damaged.jsonl"
+    damaged.write_text("{not json\n")
+    capsys.readouterr()
+    assert cli.main(["--root", str(tmp_path), "build", "--offline", "--library", str(damaged)]) == 0
+    err = capsys.readouterr().err
+    assert "note: the --library files were not read: every question has a snapshot already" in err
+    assert snap.read_bytes() == before
+
+
 def test_strict_fails_on_a_snapshot_made_with_other_search_settings(tmp_path):
     snap, before = _project(tmp_path)
     question = tmp_path / "content" / "questions" / "tax.yaml"
@@ -163,4 +188,7 @@ def test_a_first_build_from_a_damaged_library_says_so_on_the_page(tmp_path):
     assert note.startswith("1 entry of the --library files was skipped (first: partly.jsonl:3:2: malformed JSON")
     assert str(tmp_path) not in note  # the file's name only: the snapshot is committed
     page = (tmp_path / "site" / "questions" / "tax" / "index.html").read_text()
-    assert "Results from library are missing: 1 entry of the --library files was skipped" in page
+    # The library returned the other 5: some of its results are missing, it did not fail.
+    assert "Some results from library are missing: 1 entry of the --library files was skipped" in page
+    assert "Problems: library: 1 entry of the --library files was skipped" in page
+    assert "library failed" not in page

@@ -115,6 +115,7 @@ def test_a_failing_provider_is_reported_and_the_others_are_used(tmp_path, monkey
     page = (tmp_path / "site" / "questions" / "nlp" / "index.html").read_text()
     visible = html.unescape(re.sub(r"<[^>]+>", " ", page))
     assert "Results from crossref are missing: Crossref: network error" in visible
+    assert "Problems: crossref failed: Crossref: network error" in " ".join(visible.split())
 
 
 def test_without_network_the_failure_says_what_to_do(tmp_path, monkeypatch):

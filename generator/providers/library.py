@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from generator.errors import RetrievalError
 from generator.models import Record
 from generator.providers import library_index
 from generator.providers.library_readers import ALLOWED_FORMATS, read_corpus
@@ -255,10 +256,14 @@ class Library:
         Each query ranks the records with a positive BM25 score whose year is ``>= since``
         (records of unknown year are kept; ``since=None`` keeps all); the per-query
         rankings are merged by reciprocal-rank fusion with k = :data:`RRF_K` (Cormack et
-        al. 2009). Ties keep load order. Returns ``[]`` for no queries, ``max_records <=
-        0`` or an empty library.
+        al. 2009). Ties keep load order. Returns ``[]`` for no queries or ``max_records <=
+        0``. Raises :class:`~generator.errors.RetrievalError` when the library holds no
+        record at all: an empty or wrong file is a failed search, not a search that found
+        nothing (an eighth trial's build wrote an empty snapshot, which later builds kept).
         """
-        if max_records <= 0 or not self.records or self._bm25 is None:
+        if not self.records:
+            raise RetrievalError("the --library files hold no records: check the file names and contents")
+        if max_records <= 0 or self._bm25 is None:
             return []
         eligible = np.ones(len(self.records), dtype=bool)
         if since is not None:
