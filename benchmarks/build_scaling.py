@@ -231,7 +231,8 @@ def cpu_capacity(seconds: float = 1.0) -> float:
 
 
 def _child(flag: str, project: Path):
-    proc = subprocess.run([sys.executable, __file__, flag, str(project)], capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run([sys.executable, __file__, flag, str(project)], capture_output=True, text=True, cwd=ROOT,
+                          env=rebuild.build_env())
     if proc.returncode != 0:
         raise SystemExit(f"{flag} failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
