@@ -754,3 +754,23 @@ def test_bibtex_values_act_on_each_special_character(special):
     value = bib.latex_value(f"a {special} b")
     assert value != f"a {special} b" or special == "\\"  # a lone backslash is kept as written
     assert bibtexparser.parse_string(f"@misc{{k, title = {{{value}}}}}").entries
+
+
+def test_claim_and_record_counts_on_a_page_say_what_they_count(built):
+    """An eighth trial: the header said 181 claims and the PRISMA flow 180 extracted, and
+    the Search paragraph 'at most 100 records per provider' beside 'library: 101', with
+    the reasons (a curated claim; a source listed under include) only on other parts of
+    the page."""
+    root, data, pages = built
+    d = data["alignment-tax"]
+    extracted = sum(c["origin"] == "extracted" for c in d["claims"])
+    curated = sum(c["origin"] == "curated" for c in d["claims"])
+    assert curated and extracted + curated == len(d["claims"])
+    body = " ".join(content(pages["alignment-tax"]).split())
+    assert f"{len(d['claims'])} claims ({extracted} extracted, {curated} curated)" in body
+    assert f"Claims extracted (n = {extracted})" in pages["alignment-tax"]
+    listed = len(d["question"]["include"])
+    assert f"and the {listed} sources listed under <code>include</code> looked up by identifier" in body
+    for slug in ("multimodal-llama2-self-invoking-code", "reasoning-modes-cost"):
+        if not any(c["origin"] == "curated" for c in data[slug]["claims"]):
+            assert "curated)" not in " ".join(content(pages[slug]).split())
