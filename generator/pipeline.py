@@ -336,9 +336,18 @@ def _noting_skipped(snap: Snapshot, library, options: Options) -> Snapshot:
     first = faults[0]
     for path in options.libraries:
         first = first.replace(str(path), Path(path).name)
-    n = len(faults)
-    note = (f"{n} entr{'y' if n == 1 else 'ies'} of the --library files {'was' if n == 1 else 'were'} "
-            f"skipped (first: {first})")
+    # Most faults skip an entry; an oversized abstract is dropped from a record that is kept.
+    skipped = sum(1 for f in faults if f.endswith("— skipped"))
+    kept = len(faults) - skipped
+    where = "of the --library files "
+    parts = []
+    if skipped:
+        parts.append(f"{skipped} entr{'y' if skipped == 1 else 'ies'} {where}{'was' if skipped == 1 else 'were'} skipped")
+        where = ""
+    if kept:
+        parts.append(f"{kept} record{'' if kept == 1 else 's'} {where}{'was' if kept == 1 else 'were'} kept "
+                     f"without {'its' if kept == 1 else 'their'} abstract")
+    note = f"{' and '.join(parts)} (first: {first})"
     return dataclasses.replace(snap, provider_errors={**snap.provider_errors, LIBRARY: note})
 
 
@@ -580,6 +589,13 @@ def _syntheses(questions: list[Question], options: Options, report: Report, stor
             _keep_earlier(q.slug, store, out, report)
             continue
         (strict_problems if options.strict else report.warnings).extend(entry.problems)
+        if not q.facets:
+            # `litsynth new` writes `facets: []`; a page built so keeps nearly every record
+            # the search found (an eighth trial: 99 of 100) and cannot say what it covers.
+            report.warnings.append(
+                f"{q.path}: no facets — screening keeps every record that shares enough of the "
+                "question's words, and the page cannot say which parts of the question the "
+                "evidence covers; list what a complete answer must cover under facets")
         if entry.stale:
             # Under --strict a page must show what the question file asks for now.
             (strict_problems if options.strict else report.warnings).append(entry.stale)

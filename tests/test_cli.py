@@ -383,3 +383,15 @@ def test_a_build_behind_another_says_it_is_waiting(project, capsys):
         holder.join()
     assert f"waiting for another litsynth process working in {project} to finish" in first, first + rest
     assert proc.returncode == 0, rest
+
+
+def test_a_question_without_facets_builds_with_a_warning_that_says_what_is_lost(tmp_path, capsys):
+    """`litsynth new` writes `facets: []`: the build says what that costs (an eighth trial's
+    page kept 99 of 100 records and could not say what it covered)."""
+    shutil.copy(PROJECT_ROOT / "mkdocs.yml", tmp_path / "mkdocs.yml")
+    code, out, err = run(capsys, tmp_path, "new", "Does RLHF reduce benchmark performance?")
+    assert code == 0, err
+    code, out, err = run(capsys, tmp_path, *build_args())
+    assert code == 0, err
+    assert "no facets — screening keeps every record that shares enough of the question's words" in err
+    assert "content/questions/" in err.split("no facets")[0].splitlines()[-1]

@@ -94,6 +94,24 @@ def test_a_build_that_needs_no_search_says_the_library_was_not_read(tmp_path, ca
     assert snap.read_bytes() == before
 
 
+def test_a_record_kept_without_its_abstract_is_not_counted_as_skipped(tmp_path):
+    """An oversized abstract is dropped from a record that is kept: the page's note counts
+    it apart from the skipped entries (an eighth trial found it counted among them)."""
+    from generator.providers.library_readers import MAX_ABSTRACT_CHARS
+
+    shutil.copy(PROJECT_ROOT / "mkdocs.yml", tmp_path / "mkdocs.yml")
+    (tmp_path / "content" / "questions").mkdir(parents=True)
+    (tmp_path / "content" / "questions" / "tax.yaml").write_text(QUESTION)
+    big = {**_record(9), "abstract": "RLHF benchmark " * (MAX_ABSTRACT_CHARS // 10)}
+    lib = tmp_path / "mixed.jsonl"
+    lib.write_text("\n".join([json.dumps(_record(1)), "{not json", json.dumps(big), json.dumps(_record(2))]) + "\n")
+    assert cli.main(["--root", str(tmp_path), "build", "--offline", "--library", str(lib)]) == 0
+    snap = json.loads((tmp_path / "content" / "snapshots" / "tax.json").read_text())
+    assert len(snap["records"]) == 3
+    assert snap["provider_errors"]["library"].startswith(
+        "1 entry of the --library files was skipped and 1 record was kept without its abstract (first: mixed.jsonl:2")
+
+
 def test_strict_fails_on_a_snapshot_made_with_other_search_settings(tmp_path):
     snap, before = _project(tmp_path)
     question = tmp_path / "content" / "questions" / "tax.yaml"
