@@ -714,12 +714,6 @@ def refresh(options: Options, slugs: list[str] | None = None) -> Report:
                 text = _question_file(by_slug[slug], options).read_text(encoding="utf-8", errors="replace")
                 report.warnings.extend(identifier_problems(by_slug[slug], snap, text, options))
             sources.save_library()
-            if options.libraries and not sources.library_read:
-                # A corpus passed but never read is easy to take for one that was searched
-                # (an eighth trial's damaged file "worked" this way).
-                report.notes.append(
-                    "the --library files were not read: every question has a snapshot already "
-                    "(litsynth refresh searches them again)")
         finally:
             sources.close()
     report.timings["retrieval"] = report.timings["total"] = time.perf_counter() - started
