@@ -74,7 +74,8 @@ def consistency(data: dict) -> dict:
     if not judged:
         return _review("Consistency", None, ["No claim has evidence from another record."])
     bad = [c for c in judged if c["verdict"]["verdict"] in (CONTESTED, CONTRADICTED)]
-    reasons = [f"{len(bad)} of {len(judged)} claims with evidence are contested or contradicted."]
+    reasons = [f"{len(bad)} of {len(judged)} claim{'' if len(judged) == 1 else 's'} with evidence "
+               f"{'is' if len(judged) == 1 else 'are'} contested or contradicted."]
     return _review("Consistency", 1 - len(bad) / len(judged), reasons)
 
 
@@ -110,7 +111,8 @@ def recency(data: dict) -> dict:
     recent = [y for y in years if y > now - RECENT_YEARS]
     reasons = [f"{len(recent)} of {len(years)} included records with a known year are from "
                f"{now - RECENT_YEARS + 1}\u2013{now}.",
-               f"Years range from {min(years)} to {max(years)}."]
+               f"Years range from {min(years)} to {max(years)}." if min(years) < max(years)
+               else f"All are from {min(years)}."]
     return _review("Recency", len(recent) / len(years), reasons)
 
 

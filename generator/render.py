@@ -309,7 +309,7 @@ def answer_status(data: dict) -> dict:
         # A provider that still returned records (a library file with skipped entries)
         # did not fail: some of its results are missing.
         if data["snapshot"]["provider_counts"].get(name):
-            warnings.append(f"Some results from {name} are missing: {msg}")
+            warnings.append(f"Some results from {name} are missing or incomplete: {msg}.")
         else:
             warnings.append(f"Results from {name} are missing: {msg}")
     for key in data["snapshot"].get("unresolved_includes", []):

@@ -16,7 +16,7 @@ from generator import __version__
 from generator.errors import RetrievalError
 from generator.models import Question, Record, Snapshot
 from generator.normalise import iso_utc
-from generator.providers import Provider
+from generator.providers import LIBRARY, Provider
 from generator.records import identity_keys
 from generator.snapshots import search_digest
 
@@ -64,11 +64,11 @@ def retrieve(question: Question, providers: list[Provider], *, now: str) -> Snap
     stamp = iso_utc(datetime.fromisoformat(now))
     records = [r if r.retrieved_at else dataclasses.replace(r, retrieved_at=stamp) for r in records]
     if providers and len(errors) == len(providers) and not records:
-        raise RetrievalError(
-            "every provider failed ("
-            + "; ".join(msg for msg in errors.values())
-            + "). Without network access, build from local corpora: "
-              "litsynth build --offline --library PATH (make site OFFLINE=1 LIBRARY=\"PATH ...\")")
+        # The way out of a network failure; not of local files that hold nothing.
+        hint = ("" if set(errors) == {LIBRARY} else
+                " Without network access, build from local corpora: "
+                "litsynth build --offline --library PATH (make site OFFLINE=1 LIBRARY=\"PATH ...\")")
+        raise RetrievalError("every provider failed (" + "; ".join(msg for msg in errors.values()) + ")." + hint)
     names = tuple(p.name for p in providers)
     return Snapshot(
         slug=question.slug,

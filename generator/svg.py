@@ -163,8 +163,9 @@ def prisma_flow(prisma: dict, *, claims: int | None = None, checked: int | None 
     bottom = max(bottom, y3 + _phase_height("Included"))
     height = bottom + 8
     phases = [("Identification", y, row1), ("Screening", y2, row2), ("Included", y3, bottom - y3)]
-    summary = (f"PRISMA flow: {prisma['identified']} records identified, {prisma['duplicates']} duplicates "
-               f"removed, {prisma['screened']} screened, {prisma['excluded']} excluded, "
+    summary = (f"PRISMA flow: {prisma['identified']} records identified, {prisma['duplicates']} "
+               f"duplicate{'' if prisma['duplicates'] == 1 else 's'} removed, {prisma['screened']} screened, "
+               f"{prisma['excluded']} excluded, "
                f"{prisma['included']} included" + (f", {claims} claims extracted" if claims is not None else ""))
     out = [f'<svg class="ls-prisma" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
            f'width="{width}" height="{height}" role="img" aria-label="{_x(summary)}">',

@@ -774,3 +774,21 @@ def test_claim_and_record_counts_on_a_page_say_what_they_count(built):
     for slug in ("multimodal-llama2-self-invoking-code", "reasoning-modes-cost"):
         if not any(c["origin"] == "curated" for c in data[slug]["claims"]):
             assert "curated)" not in " ".join(content(pages[slug]).split())
+
+
+def test_review_reasons_count_in_the_singular_when_there_is_one():
+    """An eighth trial: "1 of 1 claims with evidence are contested", "Years range from
+    2025 to 2025", "1 duplicates removed"."""
+    from claimsets import claim, claim_set, record
+    from generator import assessment
+
+    recs = [record("arxiv:2501.00001", "A study", year=2025), record("arxiv:2501.00002", "B study", year=2025)]
+    one = claim("arxiv:2501.00001", "X improves Y by 5%.", verdict="CONTESTED", confidence=0.6,
+                judgements=[("arxiv:2501.00002", "CONTRADICTS", 0.6, ["X does not improve Y."])])
+    data = claim_set("single", "Single", recs, [one])
+    reasons = [r for review in assessment.assess(data)["reviewers"] for r in review["reasons"]]
+    assert "1 of 1 claim with evidence is contested or contradicted." in reasons
+    assert "All are from 2025." in reasons and not any("range from 2025 to 2025" in r for r in reasons)
+    flow = svg.prisma_flow({**data["prisma"], "duplicates": 1, "identified": data["prisma"]["identified"] + 1},
+                           claims=1, checked=1)
+    assert "1 duplicate removed," in flow and "1 duplicates" not in flow
