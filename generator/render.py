@@ -438,8 +438,10 @@ def page_context(data: dict, *, site_name: str) -> dict:
     mix = verdict_mix(data)
     graph = structured_data.synthesis_graph(data, claim_anchors=cl_anchor, source_anchors=src,
                                             publisher=site_name)
+    # A citation check is the cited source confirming the claim made from it, not evidence
+    # for another source's claim (a ninth trial saw it counted as such).
     evidence_for = Counter(j["record_id"] for c in data["claims"] for j in c["judgements"]
-                           if j["label"] in (SUPPORTS, CONTRADICTS))
+                           if j["label"] in (SUPPORTS, CONTRADICTS) and j.get("kind") != "citation")
     extracted = [c for c in data["claims"] if c["origin"] == "extracted"]
     suffixes = cite_suffixes(data["records"])
     cite_text = {r["id"]: page_cite(r, suffixes[r["id"]]) for r in data["records"]}

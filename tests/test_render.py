@@ -792,3 +792,20 @@ def test_review_reasons_count_in_the_singular_when_there_is_one():
     flow = svg.prisma_flow({**data["prisma"], "duplicates": 1, "identified": data["prisma"]["identified"] + 1},
                            claims=1, checked=1)
     assert "1 duplicate removed," in flow and "1 duplicates" not in flow
+
+
+def test_a_citation_check_is_not_counted_as_evidence_for_another_sources_claim(built):
+    """The alignment-tax page's curated claim is checked against the paper it cites; that
+    paper's Sources entry does not count it as evidence for a claim of other sources."""
+    root, data, pages = built
+    d = data["alignment-tax"]
+    cited = {j["record_id"] for c in d["claims"] for j in c["judgements"]
+             if j["kind"] == "citation" and j["label"] in ("SUPPORTS", "CONTRADICTS")}
+    other = {j["record_id"] for c in d["claims"] for j in c["judgements"]
+             if j["kind"] != "citation" and j["label"] in ("SUPPORTS", "CONTRADICTS")}
+    assert cited - other  # the fixture's curated claim: its cited paper supports it
+    context = render.page_context(d, site_name="x")
+    for rid in cited - other:
+        assert context["evidence_for"][rid] == 0
+    for rid in other:
+        assert context["evidence_for"][rid] > 0
