@@ -105,6 +105,9 @@ def identity_keys(record: Record) -> tuple[str, ...]:
     return tuple(sorted(keys))
 
 
+_TITLE_WORD = re.compile(r"[a-z0-9]+")
+
+
 def normalise_title(title: str) -> str:
     """Lower-case, accent-free, punctuation-free title used for version matching."""
     text = title or ""
@@ -112,9 +115,6 @@ def normalise_title(title: str) -> str:
         text = unicodedata.normalize("NFKD", text)
         text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return " ".join(_TITLE_WORD.findall(text.lower()))
-
-
-_TITLE_WORD = re.compile(r"[a-z0-9]+")
 
 
 def _first_author_family(record: Record) -> str:

@@ -783,9 +783,10 @@ def quantities(text: str) -> list[Quantity]:
 class Token(NamedTuple):
     """One word token: ``low`` lower-cased, ``stem`` (``None`` for stopwords and pure
     numbers), character span, and ``boundary`` — a clause break (``, ; : . ! ? ( )``)
-    lies between the previous token and this one. (A named tuple: made five times faster
-    than a frozen dataclass, and verification makes one for each word of every sentence
-    it scores.)"""
+    lies between the previous token and this one. (A named tuple rather than a frozen
+    dataclass: verification makes one for each word of every sentence it scores, and
+    analysing the 2,260 sentences it scores at 50 questions took 0.12 instead of 0.10 s
+    with the dataclass, fastest of 7; our measurement.)"""
 
     low: str
     stem: str | None
