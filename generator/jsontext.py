@@ -4,8 +4,8 @@ A first build at 50 questions spent about 0.9 s of CPU in the standard library's
 on claim sets of 0.2–1.5 MB (the copy :func:`plain` makes of each, the downloadable claim
 set, the cache entries and their keys); orjson does the same work in about a sixth of
 that (issue 7, our measurement). Snapshots keep the standard library's exact text
-(:func:`generator.snapshots.dumps`): they are committed, and their digest is shown on
-every page.
+(:func:`generator.snapshots.dumps` halves the indents of :func:`pretty`): they are
+committed, and their digest is shown on every page.
 
 What differs from ``json.dumps(value, ensure_ascii=False)``: the output is UTF-8
 ``bytes``; :func:`pretty` indents by two spaces; a float is written in its shortest form

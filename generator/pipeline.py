@@ -336,8 +336,10 @@ def _noting_skipped(snap: Snapshot, library, options: Options) -> Snapshot:
     first = faults[0]
     for path in options.libraries:
         first = first.replace(str(path), Path(path).name)
+    from generator.providers.library_readers import SKIPPED  # read only when a library was
+
     # Most faults skip an entry; an oversized abstract is dropped from a record that is kept.
-    skipped = sum(1 for f in faults if f.endswith("— skipped"))
+    skipped = sum(1 for f in faults if f.endswith(SKIPPED))
     kept = len(faults) - skipped
     where = "of the --library files "
     parts = []

@@ -19,7 +19,8 @@ stored as ``"Family, Given"`` and organisations as ``"{Literal Name}"``
 ``"Given Family"``.
 
 Problems with single entries (malformed line, no title, oversized abstract) are reported
-through a ``warn(message)`` callback and the entry is skipped; messages start with
+through a ``warn(message)`` callback and the entry is skipped (the message ends with
+:data:`SKIPPED`) or, for an oversized abstract, kept without it; messages start with
 ``path:line:`` (or ``path: item N``) so a reader can find them. Problems that make a whole
 file unusable raise :class:`CorpusError`, and so does a file that ends early (a truncated
 or corrupt gzip stream): searching its first part would silently miss every record after
@@ -55,6 +56,9 @@ Warn = Callable[[str], None]
 #: characters); anything this long is a whole paper or a corrupt line, and silently
 #: truncating it would alter the text.
 MAX_ABSTRACT_CHARS = 200_000
+
+#: How the warning about an entry that was skipped ends (others keep their entry).
+SKIPPED = "— skipped"
 
 ALLOWED_FORMATS = (
     ".jsonl or .jsonl.gz (arXiv metadata snapshot JSON Lines), "
@@ -283,12 +287,12 @@ def arxiv_record(data: dict, where: str, warn: Warn, retrieved_at: str = "") -> 
     raw_id = data.get("id")
     arxiv = normalise_arxiv(raw_id) if isinstance(raw_id, str) else None
     if arxiv is None:
-        warn(f"{where}: record has no valid arXiv id ({_short(raw_id)}) — skipped")
+        warn(f"{where}: record has no valid arXiv id ({_short(raw_id)}) {SKIPPED}")
         return None
     arxiv_id, id_version = arxiv
     title = clean_text(data.get("title"))
     if title is None:
-        warn(f"{where}: record has no title — skipped")
+        warn(f"{where}: record has no title {SKIPPED}")
         return None
     year, month = arxiv_year_month(arxiv_id)
     if year is None:
@@ -371,7 +375,7 @@ def _arxiv_line(raw: bytes, path: Path, lineno: int, warn: Warn, retrieved_at: s
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        warn(f"{where}: line is not UTF-8 ({exc.reason} at byte {exc.start}) — skipped")
+        warn(f"{where}: line is not UTF-8 ({exc.reason} at byte {exc.start}) {SKIPPED}")
         return None
     if lineno == 1:
         text = text.lstrip("\ufeff")
@@ -385,10 +389,10 @@ def _arxiv_line(raw: bytes, path: Path, lineno: int, warn: Warn, retrieved_at: s
         detail = (getattr(exc, "msg", None) or type(exc).__name__).removesuffix(" at")
         col = getattr(exc, "colno", None)
         loc = f"{where}:{col}" if col else where
-        warn(f"{loc}: malformed JSON ({detail}) — skipped")
+        warn(f"{loc}: malformed JSON ({detail}) {SKIPPED}")
         return None
     if not isinstance(data, dict):
-        warn(f"{where}: line is a JSON {type(data).__name__}, not an object — skipped")
+        warn(f"{where}: line is a JSON {type(data).__name__}, not an object {SKIPPED}")
         return None
     return arxiv_record(data, where, warn, retrieved_at)
 
@@ -487,7 +491,7 @@ def read_csl_json(path: Path, warn: Warn | None = None) -> Iterator[Record]:
     for index, item in enumerate(data, 1):
         where = f"{path}: item {index}"
         if not isinstance(item, dict):
-            warn(f"{where}: not a JSON object — skipped")
+            warn(f"{where}: not a JSON object {SKIPPED}")
             continue
         local = item.get("id")
         if isinstance(local, (str, int)) and not isinstance(local, bool) and str(local).strip():
@@ -524,7 +528,7 @@ def _csl_record(
 ) -> Record | None:
     title = clean_text(_csl_rich_text(item.get("title")))
     if title is None:
-        warn(f"{where}: record has no title — skipped")
+        warn(f"{where}: record has no title {SKIPPED}")
         return None
     doi = _first_doi(item.get("DOI") or item.get("doi"))
     arxiv = _arxiv_in_text(doi, item.get("URL"), item.get("number"), item.get("archive_location"))
@@ -591,7 +595,7 @@ def read_bibtex(path: Path, warn: Warn | None = None) -> Iterator[Record]:
         raise CorpusError(f"{path}: BibTeX could not be parsed: {exc}") from exc
     for block in library.failed_blocks:
         line = (getattr(block, "start_line", None) or 0) + 1
-        warn(f"{path}:{line}: BibTeX block could not be parsed ({_block_error(block)}) — skipped")
+        warn(f"{path}:{line}: BibTeX block could not be parsed ({_block_error(block)}) {SKIPPED}")
     retrieved_at = ""  # stamped by retrieval with the snapshot's time (generator.retrieval)
     used: set[str] = set()
     for entry in library.entries:
@@ -690,7 +694,7 @@ def _bib_record(entry: Any, path: Path, warn: Warn, retrieved_at: str, used: set
     where = f"{path}:{(entry.start_line or 0) + 1}"
     title = clean_text(fields.get("title"))
     if title is None:
-        warn(f"{where}: record has no title — skipped")
+        warn(f"{where}: record has no title {SKIPPED}")
         return None
     doi = _first_doi(fields.get("doi"))
     prefix = fields.get("archiveprefix") or fields.get("eprinttype")

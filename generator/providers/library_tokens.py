@@ -182,9 +182,9 @@ def tokenise(texts: Iterable[str], processes: int = 1):
     and the texts' :class:`~generator.providers.library_index.TermCounts` in those ids
     (what ``term_counts`` gives for that tokenizer's token ids, pairs of one text perhaps
     in another order). ``processes`` > 1 uses one helper process besides this one (see the
-    module's docstring); the result does not depend on it. A helper that cannot be started or that fails leaves its chunks to this process
-    (logged at debug level). Exceptions raised while iterating ``texts`` propagate, the
-    helper stopped.
+    module's docstring); the result does not depend on it. A helper that cannot be started
+    or that fails leaves its chunks to this process (logged at debug level). Exceptions
+    raised while iterating ``texts`` propagate, the helper stopped.
     """
     merger = _Merger()
     list(merger.tokenizer.streaming_tokenize([], update_vocab=True))  # the empty token: id 0
